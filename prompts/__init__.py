@@ -1,0 +1,1 @@
+"""The norms as editable data; shipped inside the package as ``rewrite.prompts``."""

@@ -1,0 +1,71 @@
+"""rewrite: turn casual Chinese customer-service drafts into professional replies.
+
+    from rewrite import load_rewriter, check
+    load_rewriter("rules").rewrite("这个我不知道，你去营业厅问吧").target
+    check("喂，你听不见吗？").findings
+
+Nothing heavy happens at import: backends, torch and the norms load on first use.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import (
+    BackendUnavailableError,
+    DataError,
+    DraftTooLongError,
+    EmptyDraftError,
+    InvalidDraftError,
+    ModelNotFoundError,
+    NormsError,
+    RewriteError,
+    UnknownBackendError,
+)
+from .types import CheckReport, Edit, Finding, RewriteResult
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from .pipeline import Rewriter
+
+
+def check(text: str) -> CheckReport:
+    """Check ``text`` against the norms in ``prompts/``: every finding with span, rule and fix."""
+    from .checker import check as _check
+
+    return _check(text)
+
+
+def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
+    """A :class:`~rewrite.pipeline.Rewriter` on the backend registered as ``name``.
+
+    ``name`` defaults to the shipped seq2seq model. Keyword arguments go to the backend (for
+    seq2seq: ``model_dir``, ``engine``; for llm: ``endpoint``, ``model``). Backends other than
+    rules and identity fall back to the rules backend when their candidates fail the checks.
+    """
+    from .backends import DEFAULT_BACKEND, get_backend
+    from .pipeline import Rewriter
+
+    name = name or DEFAULT_BACKEND
+    backend = get_backend(name, **kwargs)
+    fallback = get_backend("rules") if getattr(backend, "use_fallback", True) else None
+    return Rewriter(backend, fallback)
+
+
+__all__ = [
+    "check",
+    "load_rewriter",
+    "CheckReport",
+    "Edit",
+    "Finding",
+    "RewriteResult",
+    "RewriteError",
+    "InvalidDraftError",
+    "EmptyDraftError",
+    "DraftTooLongError",
+    "NormsError",
+    "UnknownBackendError",
+    "ModelNotFoundError",
+    "BackendUnavailableError",
+    "DataError",
+]

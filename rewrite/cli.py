@@ -1,0 +1,58 @@
+"""Command line: ``rewrite "草稿"``, ``rewrite check``, ``rewrite batch``, ``rewrite data build``,
+``rewrite train``, ``rewrite eval``.
+
+Library errors become a one-line message and an exit code here, and only here.
+Exit codes: 0 ok, 1 some input lines were bad (reported, skipped), 2 usage or input error.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Sequence
+
+from .errors import RewriteError
+
+# Subcommands implemented elsewhere take the rest of argv: "name": "module:function".
+DELEGATED = {
+    "data": "rewrite.data.build:main",
+    "train": "rewrite.train:main",
+    "eval": "rewrite.evaluate:main",
+}
+LOCAL = ("check", "batch")
+
+USAGE = """用法:
+  rewrite "草稿"                      改写一条草稿（默认引擎 seq2seq）
+  rewrite check "草稿"                检查草稿违反了哪些服务规范
+  rewrite batch IN.jsonl -o OUT.jsonl [--backend NAME]
+  rewrite data build                  构建训练语料
+  rewrite train [...]                 训练 seq2seq 模型
+  rewrite eval --bench F --system S   评测
+各子命令加 --help 查看参数。"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        return 0 if argv else 2
+    cmd = argv[0]
+    try:
+        if cmd in DELEGATED:
+            import importlib
+
+            module, _, func = DELEGATED[cmd].partition(":")
+            return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
+        from . import commands
+
+        if cmd in LOCAL:
+            return getattr(commands, f"cmd_{cmd}")(argv[1:])
+        return commands.cmd_rewrite(argv)
+    except RewriteError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断。", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""The one way in: ``Rewriter.rewrite(draft)`` is ``rewrite_batch([draft])[0]``.
+
+A backend implements only its generation step on masked chunks. Everything else lives here, once:
+
+    draft ─► validate/normalise ─► chunk ─► protect facts (placeholders)
+          ─► backend.generate (n candidates per chunk) ─► placeholder check ─► restore
+          ─► norms check per candidate ─► pick the best that keeps every fact and breaks no norm
+          ─► else fall back to the rules backend for that chunk, and say so
+          ─► RewriteResult(source, target, edits, findings before/after, backend, ms)
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+from .errors import InvalidDraftError
+from .protect import Protected, placeholder_problems, protect_for_model, restore
+from .text import MAX_DRAFT_CHARS, chunk_text, diff_edits, validate_draft
+from .types import Finding, RewriteResult
+
+CHANNELS = ("phone", "chat")
+_SEVERITY_WEIGHT = {"high": 10.0, "medium": 3.0, "low": 1.0}
+
+
+class Backend(Protocol):
+    """What a backend implements. ``generate`` gets masked chunks and returns, per chunk, up to
+    ``n`` candidate rewrites (still masked), best first."""
+
+    name: str
+    #: Whether failed candidates fall back to the rules backend (False for rules and identity).
+    use_fallback: bool
+
+    def generate(self, chunks: Sequence[str], *, n: int, channel: str) -> list[list[str]]: ...
+
+
+@dataclass
+class _Choice:
+    text: str
+    findings: list[Finding]
+    ok: bool
+    fallback: bool
+    why: str = ""
+
+
+def _penalty(findings: Sequence[Finding]) -> float:
+    return sum(_SEVERITY_WEIGHT.get(f.severity, 1.0) for f in findings)
+
+
+class Rewriter:
+    """Runs a backend through the shared pipeline. Build one with :func:`rewrite.load_rewriter`."""
+
+    def __init__(self, backend: Backend, fallback: Backend | None = None, *, max_chars: int = MAX_DRAFT_CHARS):
+        self.backend = backend
+        self.fallback = fallback if getattr(backend, "use_fallback", True) else None
+        self.max_chars = max_chars
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def rewrite(self, draft: str, *, n: int = 1, channel: str = "phone", keep: Sequence[str] = ()) -> RewriteResult:
+        """Rewrite one draft. ``n`` > 1 also returns up to ``n - 1`` alternatives.
+
+        Raises :class:`~rewrite.errors.InvalidDraftError` (empty, too long) with a message for the user.
+        """
+        return self.rewrite_batch([draft], n=n, channel=channel, keep=[list(keep)])[0]
+
+    def rewrite_batch(
+        self,
+        drafts: Sequence[str],
+        *,
+        n: int = 1,
+        channel: str = "phone",
+        keep: Sequence[Sequence[str]] | None = None,
+    ) -> list[RewriteResult]:
+        """Rewrite many drafts; the backend sees all their chunks as one batch."""
+        from .checker import check  # late: keeps `import rewrite` light
+
+        if channel not in CHANNELS:
+            raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
+        n = max(1, min(int(n), 8))
+        t0 = time.perf_counter()
+        sources = [validate_draft(d, self.max_chars) for d in drafts]
+        keeps = list(keep) if keep is not None else [[] for _ in sources]
+        chunked: list[list[Protected]] = [
+            [protect_for_model(c, keep=k) for c in chunk_text(src)] for src, k in zip(sources, keeps)
+        ]
+        flat = [p for chunks in chunked for p in chunks]
+        cands = self.backend.generate([p.masked for p in flat], n=max(n, 4), channel=channel) if flat else []
+        fb_cands: list[list[str]] | None = None
+
+        # Per chunk: every candidate that passes, ranked; the fallback when none does.
+        ranked: list[list[_Choice]] = []
+        need_fb: list[int] = []
+        for i, (p, cs) in enumerate(zip(flat, cands)):
+            good, bad = [], []
+            seen = set()
+            for rank, c in enumerate(cs):
+                if c in seen:
+                    continue
+                seen.add(c)
+                problems = placeholder_problems(c, p.slots)
+                text = restore(c, p.slots)
+                fs = check(text).findings
+                if problems:
+                    bad.append(_Choice(text, fs, False, False, "；".join(problems)))
+                elif fs:
+                    bad.append(_Choice(text, fs, False, False, f"{len(fs)} 处不规范"))
+                else:
+                    good.append(_Choice(text, fs, True, False))
+            ranked.append(good)
+            if not good:
+                need_fb.append(i)
+                ranked[-1] = sorted(bad, key=lambda ch: _penalty(ch.findings) + 100 * (ch.why.startswith(("丢失", "重复", "凭空"))))
+        if need_fb and self.fallback is not None:
+            fb_cands = self.fallback.generate([flat[i].masked for i in need_fb], n=1, channel=channel)
+            for i, cs in zip(need_fb, fb_cands):
+                text = restore(cs[0], flat[i].slots)
+                why = ranked[i][0].why if ranked[i] else "没有候选"
+                ranked[i] = [_Choice(text, check(text).findings, True, True, why)]
+        elapsed = (time.perf_counter() - t0) * 1000.0
+
+        results: list[RewriteResult] = []
+        pos = 0
+        for src, chunks in zip(sources, chunked):
+            mine = ranked[pos : pos + len(chunks)]
+            pos += len(chunks)
+            best = [ch[0] if ch else _Choice(p.source, [], False, False, "没有候选") for ch, p in zip(mine, chunks)]
+            target = "".join(ch.text for ch in best)
+            alternatives = []
+            for k in range(1, n):
+                alt = "".join((ch[k] if len(ch) > k and ch[k].ok else ch[0]).text if ch else p.source for ch, p in zip(mine, chunks))
+                if alt != target and alt not in alternatives:
+                    alternatives.append(alt)
+            notes = []
+            fell_back = any(ch.fallback for ch in best)
+            if fell_back:
+                whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))
+                notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用规则改写。")
+            results.append(
+                RewriteResult(
+                    source=src,
+                    target=target,
+                    edits=diff_edits(src, target),
+                    findings_before=check(src).findings,
+                    findings_after=check(target).findings,
+                    backend=self.backend.name,
+                    ms=elapsed / max(1, len(sources)),
+                    alternatives=alternatives,
+                    channel=channel,
+                    fallback=fell_back,
+                    notes=notes,
+                )
+            )
+        return results
