@@ -1,0 +1,28 @@
+"""rewrite's front end and HTTP API in one process: `python app.py [--port N] [--host H]`.
+
+The port comes from --port, else GRADIO_SERVER_PORT, else 7860.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="客服回复规范改写：网页界面 + HTTP API")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="端口（默认 7860 或 GRADIO_SERVER_PORT）")
+    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="监听地址（默认 127.0.0.1）")
+    args = parser.parse_args(argv)
+
+    import uvicorn
+
+    from rewrite.api import create_app
+
+    print(f"rewrite: http://{args.host}:{args.port}/  (API: POST /api/rewrite, /api/check)", flush=True)
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""What the app and the HTTP API share: cached rewriters by backend name and JSON-ready answers.
+
+Rewriters are created on first use (never at import) and kept per (backend, options) so the model
+loads once per process. Thread-safe: the app and the API serve requests from a thread pool.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .errors import RewriteError
+from .pipeline import CHANNELS, Rewriter
+
+_lock = threading.Lock()
+_cache: dict[str, Rewriter] = {}
+_run_locks: dict[str, threading.Lock] = {}
+
+#: Backends the app offers, in the order shown.
+APP_BACKENDS = ("seq2seq", "rules", "llm")
+MAX_ALTERNATIVES = 3
+
+
+def get_rewriter(name: str) -> Rewriter:
+    """The process-wide Rewriter for backend ``name`` (loaded once)."""
+    from . import load_rewriter
+
+    with _lock:
+        if name not in _cache:
+            _cache[name] = load_rewriter(name)
+            _run_locks[name] = threading.Lock()
+        return _cache[name]
+
+
+def rewrite_one(draft: str, *, backend: str = "seq2seq", channel: str = "phone", n: int = 1) -> dict[str, Any]:
+    """Rewrite ``draft`` and return the JSON answer of ``POST /api/rewrite``.
+
+    Raises :class:`~rewrite.errors.RewriteError` subclasses for bad input or an unusable backend.
+    """
+    if channel not in CHANNELS:
+        from .errors import InvalidDraftError
+
+        raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
+    n = max(1, min(int(n), MAX_ALTERNATIVES + 1))
+    rw = get_rewriter(backend)
+    # One generation at a time per backend: the model runs on one thread, and queuing is faster than
+    # oversubscribing two cores.
+    with _run_locks[backend]:
+        res = rw.rewrite(draft, n=n, channel=channel)
+    out = res.to_dict()
+    out["rewrite"] = res.target
+    return out
+
+
+def check_one(text: str) -> dict[str, Any]:
+    """The JSON answer of ``POST /api/check``."""
+    from .checker import check
+    from .text import validate_draft
+
+    clean = validate_draft(text)
+    return check(clean).to_dict()
+
+
+__all__ = ["APP_BACKENDS", "get_rewriter", "rewrite_one", "check_one", "RewriteError"]

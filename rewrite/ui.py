@@ -1,0 +1,323 @@
+"""The Gradio front end: three tabs, one per user (改写 agents, 对比 trainers, 评测 evaluators).
+
+The handlers are plain functions of plain values (tested without a browser); ``build_demo`` only
+wires them to components. Nothing is built or loaded at import.
+"""
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+from .errors import RewriteError
+
+CHANNEL_LABELS = {"电话": "phone", "在线": "chat"}
+BACKEND_LABELS = {"seq2seq": "seq2seq 模型（默认）", "rules": "规则引擎", "llm": "大模型（需配置）"}
+SEVERITY_LABELS = {"high": "严重", "medium": "中等", "low": "轻微"}
+DIFF_COLORS = {"+ 新增": "#c8f7c5", "- 删除": "#f9c6c6"}
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+CSS = """
+#target textarea {font-size: 1.05rem;}
+.rw-note {color: #555; font-size: 0.9rem;}
+"""
+# Ctrl+Enter (or Cmd+Enter) in a draft box presses the nearest 改写/对比 button.
+HEAD = """
+<script>
+document.addEventListener('keydown', function (e) {
+  if (e.key !== 'Enter' || !(e.ctrlKey || e.metaKey)) return;
+  var box = e.target.closest && e.target.closest('.rw-draft');
+  if (!box) return;
+  var btn = document.getElementById(box.id === 'compare-draft' ? 'compare-btn' : 'rewrite-btn');
+  if (btn) { e.preventDefault(); btn.click(); }
+});
+</script>
+"""
+
+
+def _esc(s: str) -> str:
+    return html.escape(s, quote=False)
+
+
+def findings_spans(text: str, findings: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """``text`` cut into (piece, label) for gr.HighlightedText: breaches labelled by category."""
+    spans = sorted((f["start"], f["end"], f["category"]) for f in findings)
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for s, e, cat in spans:
+        if s < pos:  # overlapping findings: the first one wins the highlight
+            continue
+        if s > pos:
+            out.append((text[pos:s], None))
+        out.append((text[s:e], cat))
+        pos = e
+    if pos < len(text):
+        out.append((text[pos:], None))
+    return out
+
+
+def diff_spans(edits: list[dict[str, Any]], source: str, target: str) -> list[tuple[str, str | None]]:
+    """Before/after diff as (piece, "+ 新增" | "- 删除" | None) for gr.HighlightedText."""
+    out: list[tuple[str, str | None]] = []
+    pos = 0
+    for e in edits:
+        if e["src_start"] > pos:
+            out.append((source[pos : e["src_start"]], None))
+        if e["before"]:
+            out.append((e["before"], "- 删除"))
+        if e["after"]:
+            out.append((e["after"], "+ 新增"))
+        pos = e["src_end"]
+    if pos < len(source):
+        out.append((source[pos:], None))
+    return out
+
+
+def findings_markdown(findings: list[dict[str, Any]], empty: str = "未发现不规范用语。") -> str:
+    if not findings:
+        return f"✅ {empty}"
+    lines = []
+    for f in findings:
+        sugg = "；".join(f.get("suggestions") or [])
+        lines.append(
+            f"- **「{_esc(f['text'])}」** {_esc(f['category'])}（{SEVERITY_LABELS.get(f['severity'], f['severity'])}）："
+            f"{_esc(f['explanation'])}" + (f" 建议：{_esc(sugg)}" if sugg else "")
+        )
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- 改写 (agents)
+
+
+def handle_rewrite(draft: str, channel_label: str = "电话", backend: str = "seq2seq") -> dict[str, Any]:
+    """Rewrite for the agent tab. Never raises: bad input comes back as ``message``.
+
+    Returns keys: target, alternatives (list), breaches (HighlightedText value), findings_md,
+    diff (HighlightedText value), info (Markdown), message ('' when all went well).
+    """
+    from . import service
+
+    channel = CHANNEL_LABELS.get(channel_label, "phone")
+    empty = {"target": "", "alternatives": [], "breaches": [], "findings_md": "", "diff": [], "info": ""}
+    if not (draft or "").strip():
+        return {**empty, "message": "请先输入需要改写的草稿。"}
+    try:
+        res = service.rewrite_one(draft, backend=backend, channel=channel, n=service.MAX_ALTERNATIVES + 1)
+    except RewriteError as e:
+        return {**empty, "message": str(e)}
+    info = f"引擎：{res['backend']} · 渠道：{channel_label} · 用时 {res['ms']:.0f} ms"
+    if res["fallback"]:
+        info += " · " + "；".join(res["notes"])
+    after = res["findings_after"]
+    if after:
+        info += f" · 改写后仍有 {len(after)} 处需人工确认"
+    return {
+        "target": res["target"],
+        "alternatives": res["alternatives"][: service.MAX_ALTERNATIVES],
+        "breaches": findings_spans(res["source"], res["findings_before"]),
+        "findings_md": findings_markdown(res["findings_before"], "草稿未发现不规范用语。"),
+        "diff": diff_spans(res["edits"], res["source"], res["target"]),
+        "info": info,
+        "message": "",
+    }
+
+
+def alternatives_markdown(alts: list[str]) -> str:
+    if not alts:
+        return ""
+    return "**其他写法：**\n\n" + "\n".join(f"{i}. {_esc(a)}" for i, a in enumerate(alts, 1))
+
+
+# ---------------------------------------------------------------- 对比 (trainers)
+
+
+def handle_compare(draft: str, channel_label: str, backends: list[str]) -> dict[str, dict[str, Any]]:
+    """One draft through each selected backend: per backend target, diff, findings_md, info."""
+    from . import service
+
+    channel = CHANNEL_LABELS.get(channel_label, "phone")
+    out: dict[str, dict[str, Any]] = {}
+    for name in service.APP_BACKENDS:
+        if name not in (backends or []):
+            out[name] = {"target": "", "diff": [], "findings_md": "", "info": "未选择"}
+            continue
+        if not (draft or "").strip():
+            out[name] = {"target": "", "diff": [], "findings_md": "", "info": "请先输入需要改写的草稿。"}
+            continue
+        try:
+            res = service.rewrite_one(draft, backend=name, channel=channel)
+        except RewriteError as e:
+            out[name] = {"target": "", "diff": [], "findings_md": "", "info": f"不可用：{e}"}
+            continue
+        info = f"用时 {res['ms']:.0f} ms" + (" · 已回退到规则引擎" if res["fallback"] else "")
+        out[name] = {
+            "target": res["target"],
+            "diff": diff_spans(res["edits"], res["source"], res["target"]),
+            "findings_md": findings_markdown(res["findings_after"], "改写结果符合规范。"),
+            "info": info,
+        }
+    return out
+
+
+def handle_save_pair(draft: str, reference: str, channel_label: str, domain: str, scenario: str, picked: str) -> str:
+    """Save the trainer's chosen (or edited) reply to the feedback store; returns a status line."""
+    from .feedback import append_pair
+
+    if not (draft or "").strip() or not (reference or "").strip():
+        return "⚠️ 草稿和最终回复都不能为空。"
+    try:
+        rec = append_pair(
+            {
+                "draft": draft.strip(),
+                "reference": reference.strip(),
+                "channel": CHANNEL_LABELS.get(channel_label, "phone"),
+                "domain": domain or "telecom",
+                "scenario": scenario or "refuse_alternative",
+                "picked": picked or "",
+            }
+        )
+    except (RewriteError, OSError) as e:
+        return f"⚠️ 保存失败：{e}"
+    return f"✅ 已保存（{rec.get('id', '')}），可在 `rewrite data build --include-feedback` 中使用。"
+
+
+# ---------------------------------------------------------------- 评测 (evaluators)
+
+
+def bench_choices() -> list[str]:
+    """Benchmark files shipped with the repo, as paths relative to its root."""
+    d = REPO_ROOT / "eval" / "bench"
+    return sorted(str(p.relative_to(REPO_ROOT)) for p in d.glob("*.jsonl")) if d.is_dir() else []
+
+
+def handle_eval(benches: list[str], upload: str | None, systems: list[str], limit: float | None, progress=None) -> dict[str, Any]:
+    """Run the harness; returns table (list of rows), headers, plots (paths), examples, report path, message."""
+    from . import evaluate
+
+    paths = [str(REPO_ROOT / b) if not Path(b).is_absolute() else b for b in benches or []]
+    if upload:
+        paths.append(upload)
+    if not paths:
+        return {"message": "请至少选择或上传一个评测集（JSONL）。"}
+    if not systems:
+        return {"message": "请至少选择一个系统。"}
+    try:
+        run = evaluate.run_for_app(paths, list(systems), limit=int(limit) if limit else None, progress=progress)
+    except RewriteError as e:
+        return {"message": str(e)}
+    return {"message": "", **run}
+
+
+# ---------------------------------------------------------------- layout
+
+
+def build_demo():
+    """The Blocks app. Call ``.launch()`` or mount it (``rewrite.api.create_app``)."""
+    import gradio as gr
+
+    from . import service
+
+    backend_choices = [(BACKEND_LABELS[b], b) for b in service.APP_BACKENDS]
+    with gr.Blocks(title="rewrite · 客服回复规范改写") as demo:
+        gr.Markdown("## rewrite · 客服回复规范改写\n把随手写的草稿改成符合服务规范的专业回复，保留所有事实，并说明改了什么、为什么。")
+        with gr.Tab("改写", id="tab-rewrite"):
+            with gr.Row():
+                with gr.Column(scale=1):
+                    draft = gr.Textbox(label="草稿", lines=5, placeholder="例如：这个我不知道，你去营业厅问吧（Ctrl+Enter 改写）", elem_id="draft", elem_classes=["rw-draft"])
+                    with gr.Row():
+                        channel = gr.Radio(list(CHANNEL_LABELS), value="电话", label="渠道")
+                        backend = gr.Dropdown(backend_choices, value="seq2seq", label="引擎")
+                    btn = gr.Button("改写", variant="primary", elem_id="rewrite-btn")
+                    message = gr.Markdown(elem_id="rewrite-message")
+                with gr.Column(scale=1):
+                    target = gr.Textbox(label="专业回复", lines=5, buttons=["copy"], elem_id="target", interactive=True)
+                    alts = gr.Markdown(elem_id="alternatives")
+                    info = gr.Markdown(elem_id="rewrite-info", elem_classes=["rw-note"])
+            with gr.Row():
+                breaches = gr.HighlightedText(label="草稿中的不规范之处", elem_id="breaches", show_legend=True)
+                diff = gr.HighlightedText(label="改写前后对比", color_map=DIFF_COLORS, elem_id="diff", show_legend=True)
+            findings_md = gr.Markdown(elem_id="findings")
+
+            def on_rewrite(d, c, b):
+                r = handle_rewrite(d, c, b)
+                msg = f"⚠️ {_esc(r['message'])}" if r["message"] else ""
+                return r["target"], alternatives_markdown(r["alternatives"]), r["info"], r["breaches"], r["diff"], r["findings_md"], msg
+
+            outs = [target, alts, info, breaches, diff, findings_md, message]
+            btn.click(on_rewrite, [draft, channel, backend], outs, api_name="rewrite")
+
+        with gr.Tab("对比", id="tab-compare"):
+            with gr.Row():
+                c_draft = gr.Textbox(label="草稿", lines=4, elem_id="compare-draft", elem_classes=["rw-draft"], scale=3)
+                with gr.Column(scale=1):
+                    c_channel = gr.Radio(list(CHANNEL_LABELS), value="电话", label="渠道")
+                    c_backends = gr.CheckboxGroup(backend_choices, value=["seq2seq", "rules"], label="引擎")
+                    c_btn = gr.Button("对比", variant="primary", elem_id="compare-btn")
+            cols = {}
+            with gr.Row():
+                for name in service.APP_BACKENDS:
+                    with gr.Column():
+                        gr.Markdown(f"**{BACKEND_LABELS[name]}**")
+                        cols[name] = (
+                            gr.Textbox(label="改写结果", lines=4, buttons=["copy"], elem_id=f"compare-{name}"),
+                            gr.HighlightedText(label="对比", color_map=DIFF_COLORS),
+                            gr.Markdown(),
+                            gr.Markdown(elem_classes=["rw-note"]),
+                        )
+            gr.Markdown("#### 保存更好的改写对（进入训练语料的反馈库）")
+            with gr.Row():
+                picked = gr.Radio(backend_choices, label="选择最佳结果", elem_id="picked")
+                domain = gr.Dropdown(_domains(), value="telecom", label="领域")
+                scenario = gr.Dropdown(_scenarios(), value="refuse_alternative", label="场景")
+            final = gr.Textbox(label="最终回复（可编辑）", lines=3, elem_id="final-reply")
+            save_btn = gr.Button("保存改写对", elem_id="save-btn")
+            save_status = gr.Markdown(elem_id="save-status")
+
+            def on_compare(d, c, bs):
+                res = handle_compare(d, c, bs)
+                flat = []
+                for name in service.APP_BACKENDS:
+                    r = res[name]
+                    flat += [r["target"], r["diff"], r["findings_md"], r["info"]]
+                return flat
+
+            c_outs = [comp for name in service.APP_BACKENDS for comp in cols[name]]
+            c_btn.click(on_compare, [c_draft, c_channel, c_backends], c_outs, api_name="compare")
+            picked.change(lambda p, *texts: texts[list(service.APP_BACKENDS).index(p)] if p else "", [picked] + [cols[n][0] for n in service.APP_BACKENDS], final)
+            save_btn.click(handle_save_pair, [c_draft, final, c_channel, domain, scenario, picked], save_status, api_name=False)
+
+        with gr.Tab("评测", id="tab-eval"):
+            with gr.Row():
+                e_benches = gr.CheckboxGroup(bench_choices(), value=bench_choices()[:1], label="评测集")
+                e_upload = gr.File(label="或上传评测集（JSONL）", file_types=[".jsonl"], type="filepath")
+            with gr.Row():
+                e_systems = gr.CheckboxGroup(["seq2seq", "rules", "identity", "reference", "llm"], value=["rules", "identity"], label="系统")
+                e_limit = gr.Number(value=None, label="每个评测集最多条数（留空为全部）", precision=0)
+                e_btn = gr.Button("开始评测", variant="primary", elem_id="eval-btn")
+            e_message = gr.Markdown(elem_id="eval-message")
+            e_table = gr.Dataframe(label="指标", elem_id="eval-table", interactive=False, wrap=True)
+            e_plots = gr.Gallery(label="图表", columns=2, height=320)
+            e_examples = gr.Dataframe(label="逐条结果（最差在前）", interactive=False, wrap=True, max_height=420)
+            e_report = gr.File(label="下载报告")
+
+            def on_eval(bs, up, ss, lim, progress=gr.Progress()):
+                r = handle_eval(bs, up, ss, lim, progress=progress)
+                if r.get("message"):
+                    return f"⚠️ {_esc(r['message'])}", None, None, None, None
+                return r.get("summary", "✅ 评测完成"), r["table"], r["plots"], r["examples"], r["report"]
+
+            e_btn.click(on_eval, [e_benches, e_upload, e_systems, e_limit], [e_message, e_table, e_plots, e_examples, e_report], api_name=False)
+    return demo
+
+
+def _domains() -> list[str]:
+    from .spec import DOMAINS
+
+    return list(DOMAINS)
+
+
+def _scenarios() -> list[str]:
+    from .spec import SCENARIOS
+
+    return list(SCENARIOS)
