@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="客服回复规范改写：网页界面 + HTTP API")
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), help="端口（默认 7860 或 GRADIO_SERVER_PORT）")
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), help="监听地址（默认 127.0.0.1）")
+    parser.add_argument("--backend", default="seq2seq", help="界面默认引擎：seq2seq（默认）、rules 或 llm")
     args = parser.parse_args(argv)
 
     import uvicorn
@@ -20,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     from rewrite.api import create_app
 
     print(f"rewrite: http://{args.host}:{args.port}/  (API: POST /api/rewrite, /api/check)", flush=True)
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(default_backend=args.backend), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

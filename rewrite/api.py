@@ -88,11 +88,14 @@ def create_api():
     return app
 
 
-def create_app():
-    """The whole product in one ASGI app: the JSON API under /api and the Gradio UI at /."""
+def create_app(default_backend: str = "seq2seq"):
+    """The whole product in one ASGI app: the JSON API under /api and the Gradio UI at /.
+
+    ``default_backend`` is the engine the UI selects first (the API's default stays seq2seq).
+    """
     import gradio as gr
 
     from .ui import CSS, HEAD, build_demo
 
     app = create_api()
-    return gr.mount_gradio_app(app, build_demo(), path="", css=CSS, head=HEAD, footer_links=[])
+    return gr.mount_gradio_app(app, build_demo(default_backend), path="", css=CSS, head=HEAD, footer_links=[])

@@ -212,11 +212,16 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
 # ---------------------------------------------------------------- layout
 
 
-def build_demo():
+def build_demo(default_backend: str = "seq2seq"):
     """The Blocks app. Call ``.launch()`` or mount it (``rewrite.api.create_app``)."""
     import gradio as gr
 
     from . import service
+
+    if default_backend not in service.APP_BACKENDS:
+        from .errors import UnknownBackendError
+
+        raise UnknownBackendError(f"界面不提供引擎 {default_backend!r}，可选：{', '.join(service.APP_BACKENDS)}。")
 
     backend_choices = [(BACKEND_LABELS[b], b) for b in service.APP_BACKENDS]
     with gr.Blocks(title="rewrite · 客服回复规范改写") as demo:
@@ -227,7 +232,7 @@ def build_demo():
                     draft = gr.Textbox(label="草稿", lines=5, placeholder="例如：这个我不知道，你去营业厅问吧（Ctrl+Enter 改写）", elem_id="draft", elem_classes=["rw-draft"])
                     with gr.Row():
                         channel = gr.Radio(list(CHANNEL_LABELS), value="电话", label="渠道")
-                        backend = gr.Dropdown(backend_choices, value="seq2seq", label="引擎")
+                        backend = gr.Dropdown(backend_choices, value=default_backend, label="引擎")
                     btn = gr.Button("改写", variant="primary", elem_id="rewrite-btn")
                     message = gr.Markdown(elem_id="rewrite-message")
                 with gr.Column(scale=1):
@@ -252,7 +257,7 @@ def build_demo():
                 c_draft = gr.Textbox(label="草稿", lines=4, elem_id="compare-draft", elem_classes=["rw-draft"], scale=3)
                 with gr.Column(scale=1):
                     c_channel = gr.Radio(list(CHANNEL_LABELS), value="电话", label="渠道")
-                    c_backends = gr.CheckboxGroup(backend_choices, value=["seq2seq", "rules"], label="引擎")
+                    c_backends = gr.CheckboxGroup(backend_choices, value=list(dict.fromkeys([default_backend, "rules"])), label="引擎")
                     c_btn = gr.Button("对比", variant="primary", elem_id="compare-btn")
             cols = {}
             with gr.Row():
