@@ -1,0 +1,218 @@
+"""The default engine: the small seq2seq model this project trains (``rewrite train``).
+
+The model sees masked chunks (facts and content words already placeholders, see
+:mod:`rewrite.protect`) with a channel token in front, and returns beam candidates, best first.
+Characters its vocabulary lacks are masked here as ``<OOV1>``… and put back after generation; a
+candidate that loses or invents one is dropped (the pipeline falls back when none is left).
+
+Two engines run the same weights: CTranslate2 int8 (``ct2``, one thread: fast on a plain PC) when
+the package and the converted model (``ct2/`` inside the model directory) are present, else
+transformers ``generate`` (``hf``). Everything loads on first use, never at import.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import BackendUnavailableError, ModelNotFoundError
+
+#: Environment variable naming another model directory (a trainer's own model).
+MODEL_DIR_ENV = "REWRITE_MODEL_DIR"
+#: Sub-directory of a model directory holding the CTranslate2 conversion.
+CT2_SUBDIR = "ct2"
+ENGINES = ("auto", "ct2", "hf")
+#: Generated tokens allowed per source token (plus a constant), so a reply can grow but not run on.
+LENGTH_RATIO, LENGTH_EXTRA = 2.0, 20
+
+
+def shipped_model_dir() -> Path:
+    """``rewrite/shipped``: the model that ``pip install`` carries."""
+    return Path(__file__).resolve().parent.parent / "shipped"
+
+
+def default_model_dir() -> Path:
+    env = os.environ.get(MODEL_DIR_ENV)
+    return Path(env) if env else shipped_model_dir()
+
+
+def weights_file(model_dir: Path) -> Path | None:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (model_dir / name).is_file():
+            return model_dir / name
+    return None
+
+
+class Seq2SeqBackend:
+    """Beam candidates from the trained model.
+
+    ``model_dir`` defaults to ``$REWRITE_MODEL_DIR`` or the shipped model; ``engine`` is ``auto``
+    (ct2 when available, else hf), ``ct2`` or ``hf``; ``beams`` is the beam width (at least the
+    number of candidates asked for). Raises :class:`ModelNotFoundError` on first use when the
+    model files are missing.
+    """
+
+    name = "seq2seq"
+    use_fallback = True
+
+    def __init__(self, model_dir: str | Path | None = None, engine: str = "auto", beams: int = 4, threads: int = 1):
+        if engine not in ENGINES:
+            raise BackendUnavailableError(f"未知的推理引擎 {engine!r}，可选：{'、'.join(ENGINES)}。")
+        self.model_dir = Path(model_dir) if model_dir else default_model_dir()
+        self.requested_engine = engine
+        self.beams = max(1, int(beams))
+        self.threads = max(1, int(threads))
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._tok: Any = None
+        self._model: Any = None
+        self._translator: Any = None
+        self.engine: str | None = None
+        self._hash: str | None = None
+
+    # -- loading --------------------------------------------------------------------------------
+    def _check_files(self) -> None:
+        d = self.model_dir
+        fix = f"请先训练并导出模型：`rewrite train --output-dir {d}`（或设置环境变量 {MODEL_DIR_ENV} 指向已训练的模型目录）。"
+        if not d.is_dir():
+            raise ModelNotFoundError(f"找不到模型目录 {d}。{fix}")
+        from ..tokenizer import TOKENIZER_FILE
+
+        missing = [n for n in ("config.json", TOKENIZER_FILE) if not (d / n).is_file()]
+        if weights_file(d) is None:
+            missing.append("model.safetensors")
+        if missing:
+            raise ModelNotFoundError(f"模型目录 {d} 缺少文件：{'、'.join(missing)}。{fix}")
+
+    def load(self) -> "Seq2SeqBackend":
+        """Load the tokenizer and the engine now (otherwise the first ``generate`` does)."""
+        with self._lock:
+            if self._loaded:
+                return self
+            self._check_files()
+            from ..tokenizer import CharTokenizer
+
+            self._tok = CharTokenizer.load(self.model_dir)
+            engine = self.requested_engine
+            ct2_dir = self.model_dir / CT2_SUBDIR
+            if engine == "auto":
+                engine = "ct2" if (ct2_dir / "model.bin").is_file() and _has_ctranslate2() else "hf"
+            if engine == "ct2":
+                if not _has_ctranslate2():
+                    raise BackendUnavailableError("未安装 ctranslate2：请 `pip install ctranslate2`，或改用 engine='hf'。")
+                if not (ct2_dir / "model.bin").is_file():
+                    raise ModelNotFoundError(f"找不到 CTranslate2 模型 {ct2_dir}：请运行 `python -m rewrite.export {self.model_dir}`，或改用 engine='hf'。")
+                import ctranslate2
+
+                self._translator = ctranslate2.Translator(str(ct2_dir), device="cpu", compute_type="int8", intra_threads=self.threads, inter_threads=1)
+            else:
+                import torch
+                from transformers import AutoModelForSeq2SeqLM
+
+                self._model = AutoModelForSeq2SeqLM.from_pretrained(str(self.model_dir))
+                self._model.eval()
+                self._torch = torch
+            self.engine = engine
+            self._loaded = True
+        return self
+
+    @property
+    def model_hash(self) -> str:
+        """sha256 of the weights file, first 12 hex digits (for eval signatures)."""
+        if self._hash is None:
+            self._check_files()
+            h = hashlib.sha256()
+            with open(weights_file(self.model_dir), "rb") as f:  # type: ignore[arg-type]
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            self._hash = h.hexdigest()[:12]
+        return self._hash
+
+    # -- generation -----------------------------------------------------------------------------
+    def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
+        """Up to ``n`` candidates per masked chunk, best first (deterministic beam search).
+
+        Candidates that lose, repeat or invent an out-of-vocabulary placeholder are dropped, so a
+        chunk can come back with fewer than ``n`` (or none: the pipeline then falls back).
+        """
+        if not chunks:
+            return []
+        self.load()
+        tok = self._tok
+        n = max(1, int(n))
+        beams = max(self.beams, n)
+        masked, slots = zip(*(tok.mask_oov(c) for c in chunks))
+        sources = [tok.source_tokens(m, channel) for m in masked]
+        if self.engine == "ct2":
+            raw = self._generate_ct2(sources, n, beams)
+        else:
+            raw = self._generate_hf(sources, n, beams)
+        out: list[list[str]] = []
+        for cands, sl in zip(raw, slots):
+            keep = []
+            for c in cands:
+                if "<unk>" in c or not tok.oov_ok(c, sl):
+                    continue
+                text = tok.restore_oov(c, sl)
+                if text and text not in keep:
+                    keep.append(text)
+            out.append(keep[:n])
+        return out
+
+    def _max_len(self, src_len: int) -> int:
+        limit = 254
+        if self._model is not None:
+            limit = self._model.config.max_position_embeddings - 2
+        return min(limit, int(src_len * LENGTH_RATIO) + LENGTH_EXTRA)
+
+    def _generate_ct2(self, sources: list[list[str]], n: int, beams: int) -> list[list[str]]:
+        results = self._translator.translate_batch(
+            sources,
+            beam_size=beams,
+            num_hypotheses=n,
+            max_decoding_length=max(self._max_len(len(s)) for s in sources),
+            max_batch_size=32,
+        )
+        return [[self._tok.detokenize(h) for h in r.hypotheses] for r in results]
+
+    def _generate_hf(self, sources: list[list[str]], n: int, beams: int) -> list[list[str]]:
+        torch = self._torch
+        tok = self._tok
+        out: list[list[str]] = []
+        # Batches of similar length; the order of results follows the input.
+        order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
+        by_index: dict[int, list[str]] = {}
+        for start in range(0, len(order), 32):
+            idx = order[start : start + 32]
+            ids = [tok.ids(sources[i]) for i in idx]
+            width = max(len(x) for x in ids)
+            input_ids = torch.full((len(ids), width), tok.pad_id, dtype=torch.long)
+            attn = torch.zeros((len(ids), width), dtype=torch.long)
+            for row, x in enumerate(ids):
+                input_ids[row, : len(x)] = torch.tensor(x)
+                attn[row, : len(x)] = 1
+            with torch.no_grad():
+                gen = self._model.generate(
+                    input_ids=input_ids,
+                    attention_mask=attn,
+                    num_beams=beams,
+                    num_return_sequences=n,
+                    max_new_tokens=self._max_len(width),
+                    do_sample=False,
+                    early_stopping=True,
+                )
+            for row, i in enumerate(idx):
+                by_index[i] = [tok.decode(seq.tolist()) for seq in gen[row * n : (row + 1) * n]]
+        for i in range(len(sources)):
+            out.append(by_index[i])
+        return out
+
+
+def _has_ctranslate2() -> bool:
+    try:
+        import ctranslate2  # noqa: F401
+    except ImportError:
+        return False
+    return True
