@@ -317,12 +317,12 @@ def build_demo(default_backend: str = "seq2seq"):
 
 
 def _domains() -> list[str]:
-    from .spec import DOMAINS
+    from .data.spec import DOMAINS
 
     return list(DOMAINS)
 
 
 def _scenarios() -> list[str]:
-    from .spec import SCENARIOS
+    from .data.spec import TRAIN_SCENARIOS, HELDOUT_SCENARIOS
 
-    return list(SCENARIOS)
+    return list(TRAIN_SCENARIOS + HELDOUT_SCENARIOS)
