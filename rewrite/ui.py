@@ -192,21 +192,56 @@ def bench_choices() -> list[str]:
 
 
 def handle_eval(benches: list[str], upload: str | None, systems: list[str], limit: float | None, progress=None) -> dict[str, Any]:
-    """Run the harness; returns table (list of rows), headers, plots (paths), examples, report path, message."""
-    from . import evaluate
+    """Run the harness for the evaluator tab. Never raises for bad input: returns ``message``.
+
+    Returns keys: message, summary (Markdown), headers + table (metrics rows), plots (PNG paths),
+    examples (per-example rows, worst first), report (zip of the whole run directory).
+    """
+    import json
+    import shutil
+
+    from .evaluate import EvalConfig, run
+    from .report import _columns, table_rows
 
     paths = [str(REPO_ROOT / b) if not Path(b).is_absolute() else b for b in benches or []]
     if upload:
-        paths.append(upload)
+        paths.append(str(upload))
     if not paths:
         return {"message": "请至少选择或上传一个评测集（JSONL）。"}
     if not systems:
         return {"message": "请至少选择一个系统。"}
+    lim = int(limit) if limit else None
+    if lim is not None and lim < 1:
+        return {"message": "条数上限必须是正整数。"}
+    out_dir = REPO_ROOT / "eval" / "results" / f"app-{time.strftime('%Y%m%d-%H%M%S')}-{time.perf_counter_ns() % 10**6}"
     try:
-        run = evaluate.run_for_app(paths, list(systems), limit=int(limit) if limit else None, progress=progress)
+        report, out = run(EvalConfig(benches=paths, systems=list(systems), out=str(out_dir), limit=lim, progress=True))
     except RewriteError as e:
         return {"message": str(e)}
-    return {"message": "", **run}
+    headers = ["评测集", "系统"] + [h for h, _ in _columns()]
+    table = [[b["name"], name] + cells for b in report["benches"] for name, cells in table_rows(report, b["name"])]
+    examples = []
+    with open(out / "predictions.jsonl", encoding="utf-8") as f:
+        for line in f:
+            p = json.loads(line)
+            examples.append([p["bench"], p["id"], p["system"], p.get("chrf"), len(p.get("findings_after") or []), p["draft"], p["output"], p["reference"]])
+    examples.sort(key=lambda r: (r[3] if r[3] is not None else -1.0, r[0], r[1], r[2]))
+    skipped = sum(b["skipped"] for b in report["benches"])
+    archive = shutil.make_archive(str(out), "zip", root_dir=out)
+    summary = f"✅ 评测完成：{len(report['benches'])} 个评测集，{len(systems)} 个系统" + (f"，跳过 {skipped} 行格式错误的数据" if skipped else "")
+    unavailable = [f"{s['name']}（{s['reason']}）" for s in report["systems"] if not s["available"]]
+    if unavailable:
+        summary += "；不可用：" + "、".join(unavailable)
+    return {
+        "message": "",
+        "summary": _esc(summary),
+        "headers": headers,
+        "table": table,
+        "plots": [str(out / n) for n in ("metrics.png", "latency.png") if (out / n).exists()],
+        "examples": examples,
+        "example_headers": ["评测集", "编号", "系统", "chrF", "问题数", "草稿", "输出", "参考"],
+        "report": archive,
+    }
 
 
 # ---------------------------------------------------------------- layout
@@ -297,7 +332,7 @@ def build_demo(default_backend: str = "seq2seq"):
                 e_benches = gr.CheckboxGroup(bench_choices(), value=bench_choices()[:1], label="评测集")
                 e_upload = gr.File(label="或上传评测集（JSONL）", file_types=[".jsonl"], type="filepath")
             with gr.Row():
-                e_systems = gr.CheckboxGroup(["seq2seq", "rules", "identity", "reference", "llm"], value=["rules", "identity"], label="系统")
+                e_systems = gr.CheckboxGroup(["seq2seq", "rules", "identity", "reference", "llm"], value=list(dict.fromkeys([default_backend, "rules", "identity"])), label="系统")
                 e_limit = gr.Number(value=None, label="每个评测集最多条数（留空为全部）", precision=0)
                 e_btn = gr.Button("开始评测", variant="primary", elem_id="eval-btn")
             e_message = gr.Markdown(elem_id="eval-message")
@@ -306,11 +341,19 @@ def build_demo(default_backend: str = "seq2seq"):
             e_examples = gr.Dataframe(label="逐条结果（最差在前）", interactive=False, wrap=True, max_height=420)
             e_report = gr.File(label="下载报告")
 
-            def on_eval(bs, up, ss, lim, progress=gr.Progress()):
-                r = handle_eval(bs, up, ss, lim, progress=progress)
+            def on_eval(bs, up, ss, lim, progress=gr.Progress(track_tqdm=True)):
+                r = handle_eval(bs, up, ss, lim)
                 if r.get("message"):
                     return f"⚠️ {_esc(r['message'])}", None, None, None, None
-                return r.get("summary", "✅ 评测完成"), r["table"], r["plots"], r["examples"], r["report"]
+                import pandas as pd
+
+                return (
+                    r["summary"],
+                    pd.DataFrame(r["table"], columns=r["headers"]),
+                    r["plots"],
+                    pd.DataFrame(r["examples"], columns=r["example_headers"]),
+                    r["report"],
+                )
 
             e_btn.click(on_eval, [e_benches, e_upload, e_systems, e_limit], [e_message, e_table, e_plots, e_examples, e_report], api_name=False)
     return demo
