@@ -58,7 +58,7 @@ def convert(model_dir: str | Path, quantization: str = "int8", force: bool = Tru
         def load_model(self, model_class, model_name_or_path, **kwargs):
             from transformers import AutoModelForSeq2SeqLM
 
-            model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path)
+            model = AutoModelForSeq2SeqLM.from_pretrained(model_name_or_path, local_files_only=True)
             if type(model).__name__ != "BartForConditionalGeneration":
                 raise RewriteError(f"只支持导出 BART 结构的模型，{model_dir} 是 {type(model).__name__}；请改用 engine='hf'。")
             cfg = model.config

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 PLACEHOLDER_RE = re.compile(r"<(URL|EMAIL|PHONE|ID|DATE|TIME|AMT|NUM|EN|ENT)(\d+)>")
+_LITERAL_RE = re.compile(r"<[A-Z]{2,6}\d{1,3}>")
 TYPES = ("URL", "EMAIL", "PHONE", "ID", "DATE", "TIME", "AMT", "NUM", "EN", "ENT")
 
 _CN_NUM = "零一二两三四五六七八九十百千万"
@@ -44,10 +45,19 @@ class Protected:
 def find_facts(text: str) -> list[tuple[int, int, str]]:
     """Non-overlapping ``(start, end, type)`` spans of facts in ``text``, left to right."""
     taken: list[tuple[int, int, str]] = []
+    blocked: list[tuple[int, int]] = []
+    # Text that already looks like a placeholder is never split by the patterns: a real
+    # placeholder type is masked whole (so restore cannot confuse it with a slot), others
+    # (a backend's <OOV1>) are left as they are.
+    for m in _LITERAL_RE.finditer(text):
+        if PLACEHOLDER_RE.fullmatch(m.group(0)):
+            taken.append((m.start(), m.end(), "ENT"))
+        else:
+            blocked.append(m.span())
     for kind, pat in _FACT_PATTERNS:
         for m in pat.finditer(text):
             s, e = m.span()
-            if s == e or any(s < te and ts < e for ts, te, _ in taken):
+            if s == e or any(s < te and ts < e for ts, te, _ in taken) or any(s < be and bs < e for bs, be in blocked):
                 continue
             taken.append((s, e, kind))
     return sorted(taken)
@@ -128,7 +138,7 @@ _SURNAMES = set(
     "卢姜崔钟谭陆汪范廖贾韦邹熊孟秦邱尹薛闫雷侯陶贺顾毛郝龚邵钱覃戴莫孔汤"
 )
 _TITLES = "先生|女士|小姐|老师|师傅|经理|主任|主管|组长|工程师|阿姨|大爷|同学"
-_NAME_RE = re.compile(rf"(?:[{''.join(sorted(_SURNAMES))}](?:{_TITLES}|工(?![作单资厂程具])|总(?![共是部额计]))|[小老][{''.join(sorted(_SURNAMES))}](?![^\u4e00-\u9fff]|[的了吗呢吧啊呀在是要去来说和跟给把被也都就还又再]))")
+_NAME_RE = re.compile(rf"(?:[{''.join(sorted(_SURNAMES))}](?:{_TITLES}|工(?![作单资厂程具])|总(?![共是部额计]))|[小老][{''.join(sorted(_SURNAMES))}](?=[^\u4e00-\u9fff]|$|[的了吗呢吧啊呀在是要去来说和跟给把被也都就还又再您你我他她]))")
 _PLACE_SUFFIX = ("省", "市", "区", "县", "镇", "乡", "村", "路", "街", "大道", "巷", "弄", "苑", "园", "小区", "花园", "公寓", "大厦", "广场", "机场", "站", "湾", "新城", "家园")
 _ORG_SUFFIX = ("公司", "集团", "银行", "局", "分行", "支行", "电信", "移动", "联通", "航空", "医院", "学校", "大学")
 _PROVINCES = set(
@@ -202,20 +212,24 @@ def _segmenter() -> _Segmenter:
 
 
 def _is_content(word: str, flag: str, seg: _Segmenter) -> bool:
+    """Names, places and organisations by tag + shape; other nouns unless the service vocabulary
+    knows them (the service vocabulary never exempts a name or a place)."""
     if word in seg.lexicon or flag == "lex":
         return True
-    if word in seg.service or flag == "svc" or len(word) < 2 or not _CJK_RE.search(word):
+    if len(word) < 2 or not _CJK_RE.search(word):
         return False
     if flag in ("nr", "nrfg", "nrt"):
         head = word[1] if word[0] in "小老" and len(word) == 2 else word[0]
-        if head in _SURNAMES and len(word) <= 4:
+        if head in _SURNAMES and len(word) <= 4 and word not in seg.service:
             return True
-    if flag == "ns" and (word in _PROVINCES or (len(word) >= 3 and word.endswith(_PLACE_SUFFIX))):
+    if word in _PROVINCES:
+        return True
+    if flag == "ns" and len(word) >= 3 and word.endswith(_PLACE_SUFFIX):
         return True
     if flag == "nt" and word.endswith(_ORG_SUFFIX):
         return True
-    if word in _PROVINCES:
-        return True
+    if word in seg.service or flag == "svc":
+        return False
     return flag in _NOUN_TAGS and flag not in ("nrt", "nrfg")
 
 

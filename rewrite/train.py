@@ -339,7 +339,7 @@ def build_model(margs: ModelArguments, tok) -> Any:
         base = Path(margs.base_model)
         if not (base / "config.json").is_file():
             raise RewriteError(f"--base-model {base} 不是模型目录（缺少 config.json）：请指向 save_pretrained 保存的目录。")
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(base))
+        model = AutoModelForSeq2SeqLM.from_pretrained(str(base), local_files_only=True)
         if model.get_input_embeddings().num_embeddings != len(tok):
             model.resize_token_embeddings(len(tok))
     else:
@@ -530,7 +530,7 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
 
     if resume_from is not None:
         tok = CharTokenizer.load(resume_from)
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(resume_from))
+        model = AutoModelForSeq2SeqLM.from_pretrained(str(resume_from), local_files_only=True)
     else:
         texts = [t for ex in train_ex for t in (ex.source, ex.target)] + [ex.source for ex in val_ex] + _vocab_texts(dargs.vocab_texts)
         base_tok = Path(margs.base_model) if margs.base_model else None
@@ -603,7 +603,7 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
             optimizer.zero_grad(set_to_none=True)
             step += 1
             bar.update(1)
-            loss_sum += float(loss)
+            loss_sum += loss.item()
             loss_n += 1
             tokens_seen += int(enc["attention_mask"].sum()) + int((enc["labels"] != -100).sum())
             if targs.logging_steps and step % targs.logging_steps == 0:

@@ -111,7 +111,7 @@ class Seq2SeqBackend:
                 import torch
                 from transformers import AutoModelForSeq2SeqLM
 
-                self._model = AutoModelForSeq2SeqLM.from_pretrained(str(self.model_dir))
+                self._model = AutoModelForSeq2SeqLM.from_pretrained(str(self.model_dir), local_files_only=True)
                 self._model.eval()
                 self._torch = torch
             self.engine = engine

@@ -1,0 +1,170 @@
+"""The seq2seq rewriter end to end with a real tiny model trained inside the suite.
+
+A BART with d_model 32 and 1+1 layers memorises a handful of pairs in a few seconds through
+``rewrite.train.main``; it then drives the tokenizer, placeholders, beam candidates, OOV
+carry-through, the pipeline's fallback, resume, CTranslate2 export and ``--base-model``.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rewrite.backends.seq2seq import Seq2SeqBackend, shipped_model_dir, weights_file
+from rewrite.errors import ModelNotFoundError
+from rewrite.protect import protect_for_model
+from rewrite.tokenizer import CharTokenizer
+from rewrite.train import main as train_main
+from rewrite.train import mask_pair
+
+pytestmark = pytest.mark.slow
+
+PAIRS = [
+    {"draft": "喂 说吧什么事", "reference": "您好，请问有什么可以帮您？", "keep": [], "channel": "phone"},
+    {"draft": "等下 我查查", "reference": "请您稍等，我为您查询。", "keep": [], "channel": "phone"},
+    {"draft": "退款58元已经退了", "reference": "您好，退款58元已经原路退回，请您查收。", "keep": ["58元"], "channel": "chat"},
+    # A literal <OOV1> teaches the model to carry the backend's out-of-vocabulary placeholder.
+    {"draft": "你的包裹<OOV1>到了 自己来拿", "reference": "您好，您的包裹<OOV1>已经到了，请您前来领取。", "keep": [], "channel": "phone"},
+]
+TINY = ["--d-model", "32", "--encoder-layers", "1", "--decoder-layers", "1", "--attention-heads", "2", "--ffn-dim", "64",
+        "--batch-size", "8", "--learning-rate", "3e-3", "--warmup-steps", "20", "--label-smoothing", "0",
+        "--denoise-ratio", "0", "--identity-ratio", "0", "--oov-ratio", "0", "--unkeep-ratio", "0",
+        "--validation-share", "0", "--eval-steps", "0", "--logging-steps", "50", "--threads", "1", "--progress", "false"]
+
+
+def _write_pairs(path: Path) -> Path:
+    rows = [dict(p, id=f"t-{i}") for i, p in enumerate(PAIRS * 2)]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tiny")
+    data = _write_pairs(root / "pairs.jsonl")
+    out = root / "model"
+    assert train_main(["--data", str(data), "--output-dir", str(out), "--max-steps", "300", "--save-steps", "150", *TINY]) == 0
+    return out
+
+
+def test_tokenizer_roundtrip_and_oov(tmp_path):
+    tok = CharTokenizer.build(["您好，请问有什么可以帮您？", "<AMT1>元 hello\n"])
+    text = "您好 <AMT1>，<ENT3>\n可以"
+    assert tok.detokenize(tok.tokenize(text)) == text
+    assert "<AMT1>" in tok.tokenize(text) and "<ENT3>" in tok.tokenize(text)  # single tokens
+    masked, slots = tok.mask_oov("您好㐀㐁，您好㐂，可以㐀㐁")
+    assert masked == "您好<OOV1>，您好<OOV2>，可以<OOV1>"
+    assert slots == {"<OOV1>": "㐀㐁", "<OOV2>": "㐂"} and "<unk>" not in tok.tokenize(masked)
+    assert CharTokenizer.restore_oov(masked, slots) == "您好㐀㐁，您好㐂，可以㐀㐁"
+    assert tok.oov_ok("<OOV2><OOV1>", slots) and not tok.oov_ok("<OOV1>", slots) and not tok.oov_ok("<OOV1><OOV2><OOV3>", slots)
+    tok.save(tmp_path)
+    assert CharTokenizer.load(tmp_path).tokens == tok.tokens
+    with pytest.raises(ModelNotFoundError):
+        CharTokenizer.load(tmp_path / "nope")
+
+
+def test_mask_pair_substitutes_reference():
+    ex, why = mask_pair("退款58元已经退了 找李女士", "您好，李女士，退款58元已经原路退回。", ["58元"])
+    assert why == "" and ex.source == "退款<AMT1>已经退了 找<ENT1>"
+    assert ex.target == "您好，<ENT1>，退款<AMT1>已经原路退回。"
+    assert mask_pair("保证给你提到5万", "您好，提额以审批结果为准。")[1] == "lost_fact"
+
+
+def test_training_writes_results_and_resumes(tiny_model, tmp_path):
+    results = json.loads((tiny_model / "all_results.json").read_text(encoding="utf-8"))
+    assert results["step"] == 300 and results["train_loss"] < 1.0
+    assert (tiny_model / "checkpoint-300" / "training_state.pt").is_file()
+    assert weights_file(tiny_model) is not None and (tiny_model / "char_tokenizer.json").is_file()
+    # Resume: a copy of the output dir continues from checkpoint-300 instead of starting over.
+    import shutil
+
+    copy = tmp_path / "resumed"
+    shutil.copytree(tiny_model, copy)
+    data = _write_pairs(tmp_path / "pairs.jsonl")
+    assert train_main(["--data", str(data), "--output-dir", str(copy), "--max-steps", "310", "--save-steps", "0", *TINY]) == 0
+    info = json.loads((copy / "run_info.json").read_text(encoding="utf-8"))
+    assert info["resumed_from"].endswith("checkpoint-300")
+    assert json.loads((copy / "all_results.json").read_text(encoding="utf-8"))["step"] == 310
+
+
+def test_generate_candidates_placeholders_and_oov(tiny_model):
+    be = Seq2SeqBackend(tiny_model, engine="hf", beams=4)
+    p = protect_for_model("退款58元已经退了")
+    assert p.masked == "退款<AMT1>已经退了"
+    cands = be.generate([p.masked, "喂 说吧什么事"], n=3, channel="chat")
+    assert len(cands) == 2 and all(1 <= len(c) <= 3 for c in cands)
+    assert cands[0][0] == "您好，退款<AMT1>已经原路退回，请您查收。"  # memorised, placeholder carried
+    assert cands == be.generate([p.masked, "喂 说吧什么事"], n=3, channel="chat")  # deterministic
+    # A character the vocabulary never saw is carried through, never turned into <unk>.
+    out = be.generate(["你的包裹㐀到了 自己来拿"], n=2, channel="phone")[0]
+    assert out and out[0] == "您好，您的包裹㐀已经到了，请您前来领取。"
+    assert all("<unk>" not in c and "<OOV" not in c for c in out)
+    assert len(be.model_hash) == 12
+
+
+def test_missing_model_names_the_fix(tmp_path):
+    be = Seq2SeqBackend(tmp_path / "nowhere")
+    with pytest.raises(ModelNotFoundError, match="rewrite train"):
+        be.generate(["你好"], n=1, channel="phone")
+
+
+def test_pipeline_uses_model_and_falls_back(tiny_model):
+    pytest.importorskip("rewrite.checker", reason="the norms checker (rewrite/checker.py) is not in the tree yet")
+    from rewrite.backends.identity import IdentityBackend
+    from rewrite.pipeline import Rewriter
+
+    rw = Rewriter(Seq2SeqBackend(tiny_model, engine="hf"), fallback=IdentityBackend())
+    res = rw.rewrite("退款58元已经退了", channel="chat")
+    assert res.backend == "seq2seq" and "58元" in res.target
+    # The tiny model never produced an <ID…> placeholder: every candidate loses the order number,
+    # so the pipeline falls back and says so.
+    res = rw.rewrite("你的单号SF1234567890查不到", channel="phone")
+    assert res.fallback and "SF1234567890" in res.target and res.notes
+
+
+def test_ct2_export_matches_float32(tiny_model):
+    pytest.importorskip("ctranslate2")
+    from rewrite.export import compare_engines, convert
+
+    out = convert(tiny_model)
+    assert (out / "model.bin").is_file()
+    report = compare_engines(tiny_model, [p["draft"].replace("<OOV1>", "㐀") for p in PAIRS])
+    assert report["n"] == len(PAIRS) and report["exact_match"] >= 75.0, report
+    be = Seq2SeqBackend(tiny_model, engine="auto")
+    assert be.generate(["喂 说吧什么事"], n=2, channel="phone")[0][0] == "您好，请问有什么可以帮您？"
+    assert be.engine == "ct2"
+
+
+def test_base_model_fine_tunes(tmp_path):
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    base = tmp_path / "base"
+    cfg = BartConfig(vocab_size=50, d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                     decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=128)
+    BartForConditionalGeneration(cfg).save_pretrained(base)
+    data = _write_pairs(tmp_path / "pairs.jsonl")
+    out = tmp_path / "tuned"
+    assert train_main(["--data", str(data), "--output-dir", str(out), "--base-model", str(base), "--max-steps", "5", *TINY]) == 0
+    conf = json.loads((out / "config.json").read_text(encoding="utf-8"))
+    tok = CharTokenizer.load(out)
+    assert conf["d_model"] == 16 and conf["vocab_size"] == len(tok)
+    assert Seq2SeqBackend(out, engine="hf").generate(["你好"], n=1, channel="phone")[0] is not None
+
+
+def test_bad_training_input_is_a_clear_error(tmp_path, capsys):
+    assert train_main(["--data", str(tmp_path / "missing"), "--output-dir", str(tmp_path / "o"), *TINY]) == 2
+    assert "找不到训练数据" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(weights_file(shipped_model_dir()) is None, reason="rewrite/shipped has no trained model yet (run `rewrite train` and ship it)")
+def test_shipped_model_rewrites_seed_drafts():
+    pytest.importorskip("rewrite.checker", reason="the norms checker (rewrite/checker.py) is not in the tree yet")
+    from rewrite import load_rewriter
+
+    seeds = Path(__file__).resolve().parent.parent / "eval" / "bench" / "seed.jsonl"
+    rows = [json.loads(line) for line in seeds.read_text(encoding="utf-8").splitlines() if line.strip()][:8]
+    rw = load_rewriter("seq2seq")
+    for row, res in zip(rows, rw.rewrite_batch([r["draft"] for r in rows], channel="phone", keep=[r["keep"] for r in rows])):
+        assert res.findings_after == [], (row["draft"], res.target, res.findings_after)
+        assert all(span in res.target for span in row["keep"]), (row["keep"], res.target)
