@@ -12,18 +12,28 @@ import re
 from typing import Any
 
 from ..protect import PLACEHOLDER_RE, find_facts, protect_for_model, restore
-from .pools import LEXICON, PLACES, PRODUCTS, SURNAMES, TITLES
+from .pools import GIVEN_NAMES, LEXICON, PLACES, PRODUCTS, SURNAMES, TITLES
 
 Pair = dict[str, Any]
 
-_NUM = r"\d+(?:\.\d+)?"
+# Integer and decimal parts are separate tokens, so ``3862块4`` and ``3862.4元`` vary together.
+_NUM = r"\d+"
 _NUM_RE = re.compile(_NUM)
 _SURNAME_SET = frozenset(SURNAMES)
 _NAME_RE = re.compile(f"([{''.join(SURNAMES)}])({'|'.join(sorted(TITLES, key=len, reverse=True))})")
 _AGENT_RE = re.compile(f"^小([{''.join(SURNAMES)}])$")
 _WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 _WEEKDAYS_LONG = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
-_RELDAYS = ("今天", "明天", "后天")
+# Relative times swap only inside their group (the tense of the sentence stays right).
+_REL_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("明天", "后天"), ("昨天", "前天"), ("月底", "月初", "月中"), ("上午", "下午"), ("明早", "明晚"),
+    ("今年", "明年"),
+)
+_CN_DIGITS = ("一", "两", "三", "四", "五", "六", "七", "八", "九", "十")
+_CN_QTY_RE = re.compile(r"^(前|提前)?([一二两三四五六七八九十半]{1,2})(个)?(年|个月|月|周|天|日|小时|分钟|秒|个工作日|工作日|次|件|季度|晚)(内|左右|以内)?$")
+_FULLNAME_RE = re.compile(f"^([{''.join(SURNAMES)}])({'|'.join(sorted(GIVEN_NAMES, key=len, reverse=True))})$")
+_COMPOUND_RE = re.compile(r"^[\u4e00-\u9fff]{2,4}(小区|花园|家园|新村|公寓|苑)$")
+_BLOCK_RE = re.compile(r"^[A-H]座$")
 # Hotline and short service numbers are part of the domain, not facts to vary.
 _SERVICE_NUMBERS = frozenset({
     "10000", "10086", "10010", "10060", "95598", "12315", "12345", "12306", "12358", "110", "119",
@@ -44,8 +54,12 @@ def _classes(text: str, start: int, end: int) -> str | None:
     prev2 = text[max(0, start - 2) : start]
     nxt = text[end : end + 1]
     nxt3 = text[end : end + 4]
-    if tok in _SERVICE_NUMBERS or (len(tok) == 5 and tok.startswith("95")) or prev == "双" or tok == "618":
+    if tok in ("110", "119", "120", "122") and nxt and nxt not in "元块平GMg兆个天分秒米斤度吨次件":
+        return None  # an emergency number, not an amount
+    if (tok in _SERVICE_NUMBERS and len(tok) > 3) or (len(tok) == 5 and tok.startswith("95")) or prev == "双" or tok == "618":
         return None
+    if prev == "." and text[max(0, start - 2) : start - 1].isdigit():
+        return "decimal"
     if nxt3.startswith("天无理由") or (nxt in "Gg" and tok in {"2", "3", "4", "5"} and not text[end + 1 : end + 2].isalnum()):
         return None
     if re.fullmatch(r"1[3-9]\d{9}", tok):
@@ -65,18 +79,20 @@ def _classes(text: str, start: int, end: int) -> str | None:
         return "percent"
     if nxt == "折":
         return "discount"
-    if tok.startswith("400") and len(tok) >= 3 and (nxt == "-" or len(tok) == 10):
+    if tok.startswith("400") and (nxt == "-" or len(tok) == 10):
         return "hotline400"
     return "generic"
 
 
-_CLASS_RANK = {"year": 0, "month": 1, "day": 2, "minute": 3, "hour": 4, "percent": 5, "discount": 6, "mobile": 7, "hotline400": 8, "generic": 9}
+_CLASS_RANK = {"decimal": -1, "year": 0, "month": 1, "day": 2, "minute": 3, "hour": 4, "percent": 5, "discount": 6, "mobile": 7, "hotline400": 8, "generic": 9}
 
 
 def _new_number(tok: str, cls: str, rng: random.Random, prefix_hint: str = "") -> str:
     """A value of class ``cls`` in the written format of ``tok`` (digit count, decimals, zeros)."""
     if cls == "year":
         return str(rng.randint(2019, 2027))
+    if cls == "decimal":
+        return "".join(rng.choice("0123456789") for _ in range(len(tok)))
     if cls == "month":
         return _pad(rng.randint(1, 12), tok)
     if cls == "day":
@@ -123,7 +139,8 @@ def plan_swaps(pair: Pair, rng: random.Random) -> dict[str, str]:
     """A consistent mapping ``old → new`` for the facts of ``pair`` that can be varied.
 
     Numbers are varied only where they appear on both sides (a number on one side only is left
-    alone); products, places and people only where they sit in a ``keep`` span. Numbers inside a
+    alone); products, places, people, weekdays and relative days only where they sit in a
+    ``keep`` span (elsewhere 今天 may be idiom, not a fact). Numbers inside a
     pooled product name (``iPhone 15``) belong to the name and are not varied on their own.
     """
     draft, ref, keep = pair["draft"], pair["reference"], list(pair.get("keep") or [])
@@ -135,12 +152,12 @@ def plan_swaps(pair: Pair, rng: random.Random) -> dict[str, str]:
             entity_values.append(m.group(0))
         for m in _NAME_RE.finditer(span):
             entity_values.append(m.group(0))
-        am = _AGENT_RE.match(span)
-        if am:
+        if _AGENT_RE.match(span) or _FULLNAME_RE.match(span) or _COMPOUND_RE.match(span) or _BLOCK_RE.match(span):
             entity_values.append(span)
-    for wd in _WEEKDAYS + _WEEKDAYS_LONG + _RELDAYS:
-        if wd in draft and wd in ref:
-            entity_values.append(wd)
+        if _CN_QTY_RE.match(span):
+            entity_values.append(span)
+        for group in (_WEEKDAYS, _WEEKDAYS_LONG, *_REL_GROUPS):
+            entity_values.extend(w for w in group if w in span)
     used: set[str] = set()
     for value in entity_values:
         if value in mapping:
@@ -179,7 +196,7 @@ def _new_entity(value: str, rng: random.Random, used: set[str]) -> str | None:
         pool = (PRODUCTS if kind == "product" else PLACES)[cat]
         choices = [v for v in pool if v != value and v not in used]
         return rng.choice(choices) if choices else None
-    for group in (_WEEKDAYS, _WEEKDAYS_LONG, _RELDAYS):
+    for group in (_WEEKDAYS, _WEEKDAYS_LONG):
         if value in group:
             choices = [v for v in group if v != value and v not in used]
             return rng.choice(choices) if choices else None
@@ -189,6 +206,24 @@ def _new_entity(value: str, rng: random.Random, used: set[str]) -> str | None:
     m = _AGENT_RE.match(value)
     if m:
         return "小" + rng.choice([s for s in SURNAMES if s != m.group(1)])
+    m = _FULLNAME_RE.match(value)
+    if m:
+        return rng.choice([s for s in SURNAMES if s != m.group(1)]) + rng.choice(GIVEN_NAMES)
+    m = _CN_QTY_RE.match(value)
+    if m:
+        pre, num, ge, unit, post = (g or "" for g in m.groups())
+        choices = [d for d in _CN_DIGITS if d != num]
+        if unit in ("年", "小时", "季度", "次", "件", "晚", "周") or ge:
+            choices = [d for d in choices if d != "一"] + ["一"]
+        return pre + rng.choice(choices) + ge + unit + post
+    if _COMPOUND_RE.match(value):
+        return rng.choice([v for v in PLACES["compound"] if v not in used and v != value])
+    if _BLOCK_RE.match(value):
+        return rng.choice([c for c in "ABCDEFGH" if c != value[0]]) + "座"
+    for group in _REL_GROUPS:
+        if value in group:
+            choices = [v for v in group if v != value and v not in used]
+            return rng.choice(choices) if choices else None
     return None
 
 
@@ -211,6 +246,14 @@ def _blank(text: str, mapping: dict[str, str]) -> str:
     return pat.sub(lambda m: " " * len(m.group(0)), text)
 
 
+def _entity_spans(text: str, mapping: dict[str, str]) -> list[tuple[int, int]]:
+    ents = [k for k in mapping if not _NUM_RE.fullmatch(k)]
+    if not ents:
+        return []
+    pat = re.compile("|".join(re.escape(k) for k in sorted(ents, key=lambda v: (-len(v), v))))
+    return [m.span() for m in pat.finditer(text)]
+
+
 def apply_swaps(text: str, mapping: dict[str, str]) -> str:
     """Replace every mapped string in one left-to-right pass (entities first, then whole numbers)."""
     if not mapping:
@@ -231,11 +274,20 @@ def swap_facts(pair: Pair, rng: random.Random) -> Pair | None:
     new["draft"] = apply_swaps(pair["draft"], mapping)
     new["reference"] = apply_swaps(pair["reference"], mapping)
     new["keep"] = [apply_swaps(k, mapping) for k in pair.get("keep") or []]
+    # Every fact of the original (widened to whole numbers), varied the same way, must be in the
+    # new text. Facts inside a swapped entity are covered by the keep check below.
     for side in ("draft", "reference"):
-        before = [apply_swaps(pair[side][s:e], mapping) for s, e, _ in find_facts(pair[side])]
-        after = [new[side][s:e] for s, e, _ in find_facts(new[side])]
-        if before != after:
-            return None
+        text = pair[side]
+        ent = _entity_spans(text, mapping)
+        for s, e, _ in find_facts(text):
+            while s > 0 and text[s - 1].isdigit():
+                s -= 1
+            while e < len(text) and text[e].isdigit():
+                e += 1
+            if any(s < ee and ss < e for ss, ee in ent):
+                continue
+            if apply_swaps(text[s:e], mapping) not in new[side]:
+                return None
     if any(k not in new["draft"] or k not in new["reference"] for k in new["keep"]):
         return None
     return new

@@ -742,6 +742,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--card", type=Path, default=None, help="数据卡路径（默认输出目录为默认值时写 rewrite/data/CARD.md）")
     b.add_argument("--no-dataset", action="store_true", help="不写 datasets 格式（只写 JSONL）")
     b.add_argument("--no-progress", action="store_true", help="不显示进度条")
+    b.add_argument("--written-dir", type=Path, default=WRITTEN_DIR, help="人工编写句对所在目录（默认 rewrite/data/written/）")
     b.add_argument("--bench", type=Path, action="append", default=None, metavar="PATH",
                    help="防泄漏比对的评测集（可重复；默认 eval/bench/*.jsonl）")
     return ap
@@ -760,7 +761,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = BuildConfig(
         out=args.out, seed=args.seed, target_size=args.target_size, include_feedback=args.include_feedback,
         strict=args.strict, card=args.card, save_dataset=not args.no_dataset, progress=not args.no_progress,
-        bench=args.bench,
+        bench=args.bench, written_dir=args.written_dir,
     )
     try:
         res = run_build(cfg)
