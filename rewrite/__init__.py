@@ -29,11 +29,14 @@ if TYPE_CHECKING:
     from .pipeline import Rewriter
 
 
-def check(text: str) -> CheckReport:
-    """Check ``text`` against the norms in ``prompts/``: every finding with span, rule and fix."""
+def check(text: str, *, channel: str | None = None) -> CheckReport:
+    """Check ``text`` against the norms in ``prompts/``: every finding with span, rule and fix.
+
+    ``channel`` ("phone"/"chat", optional) also applies the rules meant for one channel only.
+    """
     from .checker import check as _check
 
-    return _check(text)
+    return _check(text, channel=channel)
 
 
 def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
