@@ -226,7 +226,8 @@ def _finding_dict(f: Any) -> dict[str, Any]:
 
 
 def predict(system: System, bench: Bench, *, progress: bool | None = None) -> list[Prediction]:
-    """Outputs of ``system`` on every item, one ``rewrite`` call per draft, each timed (ms).
+    """Outputs of ``system`` on every item, one ``rewrite`` call per draft, each timed (ms), and
+    the output's findings by ``rewrite.check(output, channel=item channel)``.
 
     An item the system fails on gets output ``""`` and the error; it counts against every metric.
     """
@@ -239,7 +240,7 @@ def predict(system: System, bench: Bench, *, progress: bool | None = None) -> li
     bar = tqdm(bench.items, desc=f"{system.name} @ {bench.name}", unit="条", disable=not show, leave=False, file=sys.stderr)
     for it in bar:
         if system.name == REFERENCE:
-            fs = check(it.reference).findings
+            fs = check(it.reference, channel=it.channel).findings
             preds.append(Prediction(it.id, bench.name, system.name, it.draft, it.reference, it.reference,
                                     [_finding_dict(f) for f in fs], False, None))
             continue
@@ -251,8 +252,11 @@ def predict(system: System, bench: Bench, *, progress: bool | None = None) -> li
             preds.append(Prediction(it.id, bench.name, system.name, it.draft, it.reference, "", [], False, ms, _reason(e)))
             continue
         ms = (time.perf_counter() - t0) * 1000.0
+        # Checked here, like the drafts and the references, with the item's channel: every system
+        # is measured by the same call whatever the pipeline checks internally.
+        fs = check(res.target, channel=it.channel).findings
         preds.append(Prediction(it.id, bench.name, system.name, it.draft, it.reference, res.target,
-                                [_finding_dict(f) for f in res.findings_after], bool(res.fallback), ms))
+                                [_finding_dict(f) for f in fs], bool(res.fallback), ms))
     bar.close()
     for p in preds:
         p.chrf = round(M.sentence_chrf(p.output, p.reference), 4)
@@ -429,7 +433,7 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
     all_preds: list[Prediction] = []
     draft_checks: dict[str, list[list[dict[str, Any]]]] = {}
     for b in benches:
-        draft_checks[b.name] = [[_finding_dict(f) for f in check(it.draft).findings] for it in b.items]
+        draft_checks[b.name] = [[_finding_dict(f) for f in check(it.draft, channel=it.channel).findings] for it in b.items]
         counts = [len(fs) for fs in draft_checks[b.name]]
         for s in systems:
             sig = signature(s, b, seed=cfg.seed, norms=norms, version=__version__, sacre=sacre)

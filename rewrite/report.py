@@ -284,7 +284,8 @@ def write_plots(report: dict[str, Any], preds: Sequence["Prediction"], out: Path
                     lo = [v - (r["metrics"]["chrf_ci"] or [v, v])[0] for v, r in zip(vals, rows)]
                     hi = [(r["metrics"]["chrf_ci"] or [v, v])[1] - v for v, r in zip(vals, rows)]
                     err = [[max(0.0, x) for x in lo], [max(0.0, x) for x in hi]]
-                ax.bar(range(len(names)), vals, yerr=err, capsize=4, color="#4c78a8")
+                bars = ax.bar(range(len(names)), vals, yerr=err, capsize=4, color="#4c78a8")
+                ax.bar_label(bars, fmt="%.1f", fontsize=7, label_type="center", color="white")
                 ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
                 ax.set_ylim(0, 105)
                 ax.set_title(f"{label} · {bench}" if len(benches) > 1 else label, fontsize=9)
