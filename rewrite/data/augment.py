@@ -366,7 +366,7 @@ _NOISE_OPS = {
 def add_noise(pair: Pair, rng: random.Random) -> tuple[Pair, list[str]] | None:
     """``pair`` with a casual draft (1–3 noise operations); facts and keep spans are untouched
     because the operations run on the draft with facts masked. ``None`` if the draft did not change."""
-    prot = protect_for_model(pair["draft"], list(pair.get("keep") or []))
+    prot = protect_for_model(pair["draft"], list(pair.get("keep") or []), content=False)
     names = ["nin", "qing", "particle", "punct_drop", "punct_double", "filler"]
     if pair["channel"] == "chat":
         names.append("qin")
@@ -378,7 +378,10 @@ def add_noise(pair: Pair, rng: random.Random) -> tuple[Pair, list[str]] | None:
         if t2 != t:
             applied.append(name)
         t = t2
-    t = re.sub(r"\s+", " ", t).strip()
+    t2 = re.sub(r"\s+", " ", t).strip()
+    if t2 != t and not applied:
+        applied.append("spaces")
+    t = t2
     if [m.group(0) for m in PLACEHOLDER_RE.finditer(t)] != [m.group(0) for m in PLACEHOLDER_RE.finditer(prot.masked)]:
         return None
     draft = restore(t, prot.slots)

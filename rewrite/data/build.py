@@ -48,6 +48,13 @@ DEFAULT_TARGET = 50_000
 VALIDATION_SHARE = 0.05
 LEAK_JACCARD = 0.8
 LEAK_N = 5
+#: At most this many pairs (written + augmented) share one :func:`frame_key`.
+MAX_PER_FRAME = 3
+#: Share of augmentations that map a (joined, swapped) reference to itself, so that the set
+#: keeps well over 10 % self-mapping pairs and the model learns not to over-edit.
+SELF_MAP_SHARE = 0.13
+#: Chance that an augmentation starts by joining 2–3 pairs of one domain and channel.
+JOIN_SHARE = 0.3
 #: Code whose bytes enter the build hash.
 _CODE_FILES = ("build.py", "augment.py", "pools.py", "jsonl.py", "spec.py")
 
@@ -254,12 +261,28 @@ class AugmentStats:
     leaks: list[tuple[str, str, float]] = field(default_factory=list)
 
 
+def frame_key(pair: Pair) -> tuple[str, str]:
+    """The pair as a fact-masking model sees it: facts and keep spans replaced by their
+    placeholder type (``<AMT>``), numbering dropped."""
+    import re
+
+    from ..protect import PLACEHOLDER_RE, protect_for_model
+
+    keep = list(pair.get("keep") or [])
+
+    def side(t: str) -> str:
+        return PLACEHOLDER_RE.sub(lambda m: f"<{m.group(1)}>", protect_for_model(t, keep, content=False).masked)
+
+    return side(pair["draft"]), side(pair["reference"])
+
+
 def augment(
     origins: Sequence[Pair],
     n_target: int,
     rng: random.Random,
     accept: Callable[[Pair], str | None],
     seen: set[tuple[str, str]],
+    frames: dict[tuple[str, str], int],
     id_prefix: str,
     stats: AugmentStats,
     progress: bool = True,
@@ -268,7 +291,9 @@ def augment(
 
     Origins are visited round-robin in a shuffled order so every written pair contributes about
     equally. ``accept`` returns ``None`` for a good pair or the reason to reject it; ``seen``
-    holds ``(draft, reference)`` keys already in the set.
+    holds ``(draft, reference)`` keys already in the set and ``frames`` counts pairs per
+    :func:`frame_key`: at most ``MAX_PER_FRAME`` pairs share one, so fact swaps (which a model
+    that masks facts sees as the same pair) cannot crowd out noise and joins.
     """
     from .augment import add_noise, join_pairs, swap_facts
 
@@ -297,7 +322,7 @@ def augment(
             origin_ids = [base["id"]]
             cand: Pair = base
             group = groups[(base["domain"], base["channel"])]
-            if rng.random() < 0.22 and len(group) >= 3:
+            if rng.random() < JOIN_SHARE and len(group) >= 3:
                 k = rng.choice((2, 2, 3))
                 others = rng.sample([p for p in group if p["id"] != base["id"]], k - 1)
                 joined = join_pairs([base, *others], rng)
@@ -312,8 +337,12 @@ def augment(
                 if swapped is not None:
                     cand = swapped
                     ops.append("swap")
-            self_map = cand["draft"] == cand["reference"]
-            if rng.random() < (0.4 if self_map else 0.55) or not ops:
+            if rng.random() < SELF_MAP_SHARE:
+                # The professional reply as its own draft: teaches the model to leave good text be.
+                if cand["draft"] != cand["reference"]:
+                    cand = {**cand, "draft": cand["reference"]}
+                    ops.append("self")
+            elif rng.random() < 0.55 or not ops:
                 noisy = add_noise(cand, rng)
                 if noisy is not None:
                     cand, names = noisy
@@ -324,6 +353,10 @@ def augment(
             key = (cand["draft"], cand["reference"])
             if key in seen:
                 stats.rejected["duplicate"] += 1
+                continue
+            fkey = frame_key(cand)
+            if frames.get(fkey, 0) >= MAX_PER_FRAME:
+                stats.rejected["frame_cap"] += 1
                 continue
             rec = {
                 "id": f"{id_prefix}-{len(out) + 1:06d}",
@@ -341,6 +374,7 @@ def augment(
                 stats.rejected[why] += 1
                 continue
             seen.add(key)
+            frames[fkey] = frames.get(fkey, 0) + 1
             out.append(rec)
             stats.kept += 1
             if bar is not None:
@@ -358,7 +392,9 @@ def augment(
 def _frame_side(text: str, keep: Sequence[str], cache: dict[str, str]) -> str:
     from ..protect import PLACEHOLDER_RE, protect_for_model
 
-    masked = protect_for_model(text, list(keep)).masked
+    # Facts and keep spans as the model sees them; content words are then covered by the POS
+    # masking below (protect's own content-word pass would only add a slow second segmentation).
+    masked = protect_for_model(text, list(keep), content=False).masked
     if masked in cache:
         return cache[masked]
     import jieba
@@ -527,15 +563,19 @@ def run_build(cfg: BuildConfig) -> BuildResult:
         return None
 
     seen = {(p["draft"], p["reference"]) for p in written}
+    frames: dict[tuple[str, str], int] = {}
+    for p in written:
+        fk = frame_key(p)
+        frames[fk] = frames.get(fk, 0) + 1
     stats: dict[str, AugmentStats] = {}
     n_train_aug = max(0, cfg.target_size - len(train_w))
     share = cfg.validation_share
     n_val_aug = max(0, round(cfg.target_size * share / (1 - share)) - len(val_w)) if share > 0 else 0
     rng = random.Random(f"{cfg.seed}:augment")
     stats_now = stats.setdefault("train", AugmentStats())
-    aug_train = augment(train_w, n_train_aug, rng, accept, seen, "aug", stats_now, cfg.progress)
+    aug_train = augment(train_w, n_train_aug, rng, accept, seen, frames, "aug", stats_now, cfg.progress)
     stats_now = stats.setdefault("validation", AugmentStats())
-    aug_val = augment(val_w, n_val_aug, rng, accept, seen, "augv", stats_now, cfg.progress)
+    aug_val = augment(val_w, n_val_aug, rng, accept, seen, frames, "augv", stats_now, cfg.progress)
     if len(aug_train) < n_train_aug:
         warnings.append(f"增强只得到 {len(aug_train)} 条（目标 {n_train_aug}）：尝试次数用完。")
 
