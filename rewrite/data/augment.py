@@ -61,7 +61,9 @@ def _classes(text: str, start: int, end: int) -> str | None:
     if prev == "." and text[max(0, start - 2) : start - 1].isdigit():
         return "decimal"
     if nxt3.startswith("天无理由") or (nxt in "Gg" and tok in {"2", "3", "4", "5"} and not text[end + 1 : end + 2].isalnum()):
-        return None
+        return None  # 7天无理由 is the law, 5G a network generation
+    if nxt in "Kk" and tok in {"2", "4", "8"}:
+        return None  # 4K video
     if re.fullmatch(r"1[3-9]\d{9}", tok):
         return "mobile"
     if re.fullmatch(r"(19|20)\d\d", tok) and (nxt in "年-./" or prev in "-./"):
@@ -299,6 +301,7 @@ def swap_facts(pair: Pair, rng: random.Random) -> Pair | None:
 _PUNCT = "，。！？、；：,.!?;:"
 _END_PUNCT = "。！？!?"
 _PARTICLES = ("啊", "呀", "嘛", "哦", "哈", "呢", "啦")
+_FINALS = ("吗", "吧", "了", "么")  # a particle after these reads wrong (是外放吗呀)
 
 
 def _op_nin(t: str, rng: random.Random) -> str:
@@ -317,11 +320,11 @@ def _op_particle(t: str, rng: random.Random) -> str:
     ends = [m.start() for m in re.finditer(f"[{_END_PUNCT}]", t)]
     if ends and rng.random() < 0.6:
         i = rng.choice(ends)
-        if t[i - 1 : i] in _PARTICLES or t[i - 1 : i] == ">":
+        if t[i - 1 : i] in _PARTICLES + _FINALS or t[i - 1 : i] == ">":
             return t
         return t[:i] + p + t[i:]
     stripped = t.rstrip(_END_PUNCT + "，,")
-    if stripped.endswith(">") or stripped[-1:] in _PARTICLES:
+    if stripped.endswith(">") or stripped[-1:] in _PARTICLES + _FINALS:
         return t
     return stripped + p + t[len(stripped):]
 
@@ -339,7 +342,9 @@ def _op_punct_double(t: str, rng: random.Random) -> str:
     if not marks:
         return t + rng.choice(("。。", "！！", "？？", "..."))
     i = rng.choice(marks)
-    return t[: i + 1] + rng.choice((t[i], t[i] * 2, "~")) + t[i + 1 :]
+    if rng.random() < 0.2:
+        return t[:i] + "~" + t[i + 1 :]
+    return t[: i + 1] + rng.choice((t[i], t[i] * 2)) + t[i + 1 :]
 
 
 def _op_qin(t: str, rng: random.Random) -> str:
@@ -363,35 +368,37 @@ _NOISE_OPS = {
 }
 
 
-def add_noise(pair: Pair, rng: random.Random) -> tuple[Pair, list[str]] | None:
-    """``pair`` with a casual draft (1–3 noise operations); facts and keep spans are untouched
-    because the operations run on the draft with facts masked. ``None`` if the draft did not change."""
+def add_noise(pair: Pair, rng: random.Random, tries: int = 3) -> tuple[Pair, list[str]] | None:
+    """``pair`` with a casual draft (1–3 noise operations, drawn again up to ``tries`` times when
+    they change nothing); facts and keep spans are untouched because the operations run on the
+    draft with facts masked. ``None`` if the draft could not be changed."""
     prot = protect_for_model(pair["draft"], list(pair.get("keep") or []), content=False)
     names = ["nin", "qing", "particle", "punct_drop", "punct_double", "filler"]
     if pair["channel"] == "chat":
         names.append("qin")
-    chosen = sorted(rng.sample(names, k=rng.choice((1, 1, 2, 2, 3))), key=names.index)
-    t = prot.masked
-    applied: list[str] = []
-    for name in chosen:
-        t2 = _NOISE_OPS[name](t, rng)
-        if t2 != t:
-            applied.append(name)
+    before = [m.group(0) for m in PLACEHOLDER_RE.finditer(prot.masked)]
+    for _ in range(tries):
+        chosen = sorted(rng.sample(names, k=rng.choice((1, 1, 2, 2, 3))), key=names.index)
+        t = prot.masked
+        applied: list[str] = []
+        for name in chosen:
+            t2 = _NOISE_OPS[name](t, rng)
+            if t2 != t:
+                applied.append(name)
+            t = t2
+        t2 = re.sub(r"\s+", " ", t).strip()
+        if t2 != t and not applied:
+            applied.append("spaces")
         t = t2
-    t2 = re.sub(r"\s+", " ", t).strip()
-    if t2 != t and not applied:
-        applied.append("spaces")
-    t = t2
-    if [m.group(0) for m in PLACEHOLDER_RE.finditer(t)] != [m.group(0) for m in PLACEHOLDER_RE.finditer(prot.masked)]:
-        return None
-    draft = restore(t, prot.slots)
-    if not draft or draft == pair["draft"]:
-        return None
-    if any(k not in draft for k in pair.get("keep") or []):
-        return None
-    new = dict(pair)
-    new["draft"] = draft
-    return new, applied
+        if [m.group(0) for m in PLACEHOLDER_RE.finditer(t)] != before:
+            continue
+        draft = restore(t, prot.slots)
+        if not draft or draft == pair["draft"] or any(k not in draft for k in pair.get("keep") or []):
+            continue
+        new = dict(pair)
+        new["draft"] = draft
+        return new, applied
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
