@@ -102,7 +102,7 @@ class Rewriter:
                 seen.add(c)
                 problems = placeholder_problems(c, p.slots)
                 text = restore(c, p.slots)
-                fs = check(text).findings
+                fs = check(text, channel=channel).findings
                 if problems:
                     bad.append(_Choice(text, fs, False, False, "；".join(problems)))
                 elif fs:
@@ -118,7 +118,7 @@ class Rewriter:
             for i, cs in zip(need_fb, fb_cands):
                 text = restore(cs[0], flat[i].slots)
                 why = ranked[i][0].why if ranked[i] else "没有候选"
-                ranked[i] = [_Choice(text, check(text).findings, True, True, why)]
+                ranked[i] = [_Choice(text, check(text, channel=channel).findings, True, True, why)]
         elapsed = (time.perf_counter() - t0) * 1000.0
 
         results: list[RewriteResult] = []
@@ -143,8 +143,8 @@ class Rewriter:
                     source=src,
                     target=target,
                     edits=diff_edits(src, target),
-                    findings_before=check(src).findings,
-                    findings_after=check(target).findings,
+                    findings_before=check(src, channel=channel).findings,
+                    findings_after=check(target, channel=channel).findings,
                     backend=self.backend.name,
                     ms=elapsed / max(1, len(sources)),
                     alternatives=alternatives,
