@@ -1,7 +1,7 @@
 """The JSON HTTP API for helpdesk systems, served by the same process as the app.
 
     POST /api/rewrite  {"draft": "...", "n": 3, "channel": "chat", "backend": "seq2seq"}
-    POST /api/check    {"text": "..."}   (``draft`` is accepted too)
+    POST /api/check    {"text": "...", "channel": "chat"}   (``draft`` is accepted too; channel optional)
     GET  /api/health
 
 Errors are JSON ``{"error": "<message>", "type": "<ErrorClass>"}`` with a proper status code:
@@ -83,7 +83,10 @@ def create_api():
         text = data.get("text", data.get("draft"))
         if not isinstance(text, str):
             return error(400, "缺少字段 text（字符串）：请提供需要检查的文本。", "InvalidDraftError")
-        return await guarded(service.check_one, text)
+        channel = data.get("channel")
+        if channel is not None and not isinstance(channel, str):
+            return error(400, "字段 channel 必须是字符串（phone 或 chat）。", "InvalidDraftError")
+        return await guarded(service.check_one, text, channel)
 
     return app
 

@@ -51,13 +51,16 @@ def rewrite_one(draft: str, *, backend: str = "seq2seq", channel: str = "phone",
     return out
 
 
-def check_one(text: str) -> dict[str, Any]:
-    """The JSON answer of ``POST /api/check``."""
+def check_one(text: str, channel: str | None = None) -> dict[str, Any]:
+    """The JSON answer of ``POST /api/check`` (``channel`` also applies that channel's rules)."""
     from .checker import check
+    from .errors import InvalidDraftError
     from .text import validate_draft
 
+    if channel is not None and channel not in CHANNELS:
+        raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
     clean = validate_draft(text)
-    return check(clean).to_dict()
+    return check(clean, channel=channel).to_dict()
 
 
 __all__ = ["APP_BACKENDS", "get_rewriter", "rewrite_one", "check_one", "RewriteError"]
