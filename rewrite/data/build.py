@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import json
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -75,12 +76,13 @@ class BuildError(DataError):
 
 def leak_key(text: str) -> str:
     """What the leak guard compares: normalised text without spaces and punctuation, lowercased,
-    so that dropping or doubling punctuation cannot sneak a benchmark draft past the guard."""
+    and 您 folded to 你, so that punctuation or politeness noise cannot sneak a benchmark draft
+    past the guard."""
     import unicodedata
 
     from ..text import normalise
 
-    t = normalise(text).lower()
+    t = normalise(text).lower().replace("您", "你")
     return "".join(c for c in t if not c.isspace() and not unicodedata.category(c).startswith("P"))
 
 
@@ -181,7 +183,13 @@ def load_training_sources(files: Sequence[Path], feedback: Sequence[Path] = ()) 
 def load_bench_drafts(files: Sequence[Path]) -> list[tuple[str, str]]:
     """``(id, draft)`` of every benchmark record; unreadable lines fail the build (a draft we cannot
     read is a draft we cannot keep out of training)."""
-    out: list[tuple[str, str]] = []
+    return [(bid, d) for bid, d, _ in load_bench(files)]
+
+
+def load_bench(files: Sequence[Path]) -> list[tuple[str, str, str]]:
+    """``(id, draft, reference)`` of every benchmark record (reference ``""`` when absent);
+    unreadable lines raise :class:`BuildError`."""
+    out: list[tuple[str, str, str]] = []
     problems: list[Problem] = []
     for f in files:
         records, probs = read_jsonl(f)
@@ -191,7 +199,8 @@ def load_bench_drafts(files: Sequence[Path]) -> list[tuple[str, str]]:
             if not isinstance(d, str) or not d.strip():
                 problems.append(Problem(r["_file"], r["_line"], "缺少 draft 或 draft 为空"))
                 continue
-            out.append((str(r.get("id") or f"{Path(f).name}:{r['_line']}"), d))
+            ref = r.get("reference")
+            out.append((str(r.get("id") or f"{Path(f).name}:{r['_line']}"), d, ref if isinstance(ref, str) else ""))
     if problems:
         raise BuildError(f"评测集有 {len(problems)} 处无法读取，防泄漏检查无法进行：", problems)
     return out
@@ -264,8 +273,6 @@ class AugmentStats:
 def frame_key(pair: Pair) -> tuple[str, str]:
     """The pair as a fact-masking model sees it: facts and keep spans replaced by their
     placeholder type (``<AMT>``), numbering dropped."""
-    import re
-
     from ..protect import PLACEHOLDER_RE, protect_for_model
 
     keep = list(pair.get("keep") or [])
@@ -479,6 +486,7 @@ class BuildResult:
     seconds: float
     diversity: dict[str, dict[str, int]]
     warnings: list[str]
+    ref_overlap: dict[str, int] = field(default_factory=dict)
 
 
 def build_hash(sources: Sequence[Path], seed: int, target_size: int, extra: str = "") -> str:
@@ -511,7 +519,8 @@ def run_build(cfg: BuildConfig) -> BuildResult:
             raise BuildError(f"反馈文件不存在：{p}")
     pairs = load_training_sources(files, feedback)
     bench_paths = bench_files() if cfg.bench is None else list(cfg.bench)
-    bench = load_bench_drafts(bench_paths)
+    bench_full = load_bench(bench_paths)
+    bench = [(bid, d) for bid, d, _ in bench_full]
     if not bench:
         warnings.append("没有找到评测集（eval/bench/*.jsonl），防泄漏检查没有可比对的草稿。")
     guard = LeakGuard(bench)
@@ -584,6 +593,16 @@ def run_build(cfg: BuildConfig) -> BuildResult:
     random.Random(f"{cfg.seed}:order").shuffle(train)
     random.Random(f"{cfg.seed}:order").shuffle(validation)
 
+    # Not a guarantee, a diagnostic for evaluators: training targets near a benchmark reference
+    # (the norms prescribe the same phrases, so some overlap is expected and worth knowing).
+    ref_guard = LeakGuard([(bid, r) for bid, _, r in bench_full if r])
+    ref_hits = [ref_guard.match(p["reference"]) for p in train]
+    ref_overlap = {
+        "train_pairs": sum(h is not None for h in ref_hits),
+        "bench_references": len({h[0] for h in ref_hits if h is not None}),
+        "bench_total": len(ref_guard),
+    }
+
     div: dict[str, dict[str, int]] = {}
     if cfg.diversity:
         div["written"] = diversity(written)
@@ -598,7 +617,7 @@ def run_build(cfg: BuildConfig) -> BuildResult:
     result = BuildResult(
         out=out, card=Path(card), build_hash=bhash, train=train, validation=validation, written=written,
         excluded=excluded, leaks=leaks, stats=stats, checker=checker is not None, bench_size=len(guard),
-        seconds=0.0, diversity=div, warnings=warnings,
+        seconds=0.0, diversity=div, warnings=warnings, ref_overlap=ref_overlap,
     )
     _write_jsonl(out / "train.jsonl", train)
     _write_jsonl(out / "validation.jsonl", validation)
@@ -616,6 +635,7 @@ def run_build(cfg: BuildConfig) -> BuildResult:
         "written": len(written),
         "excluded": len(excluded),
         "leaks_written": len(leaks),
+        "reference_overlap": ref_overlap,
         "checker": result.checker,
         "bench_drafts": len(guard),
         "seconds": round(result.seconds, 1),
@@ -654,8 +674,6 @@ def _save_dataset(path: Path, train: Sequence[Pair], validation: Sequence[Pair])
 def _op_kind(source: str) -> str:
     if not source.startswith("augment:"):
         return source.split(":", 1)[0]
-    import re
-
     return "augment:" + re.sub(r"\([^)]*\)", "", source.split(":", 1)[1])
 
 
@@ -723,8 +741,6 @@ def render_card(res: BuildResult, cfg: BuildConfig) -> str:
     L += _table("per source / augmentation (train)", sorted(ops.items(), key=lambda kv: (-kv[1], kv[0])), ("source", "pairs"))
     noise = Counter()
     for p in aug_train:
-        import re
-
         for m in re.finditer(r"noise\(([^)]*)\)", p["source"]):
             noise.update(m.group(1).split(","))
     if noise:
@@ -750,6 +766,16 @@ def render_card(res: BuildResult, cfg: BuildConfig) -> str:
             ("origin", "benchmark draft", "dropped"),
         )
 
+    ro = res.ref_overlap
+    if ro:
+        L += [
+            "## Benchmark references near training targets (diagnostic, not dropped)",
+            "",
+            f"- {ro['train_pairs']} training pairs have a reference equal to, or within 5-gram Jaccard ≥ {LEAK_JACCARD} of, "
+            f"one of {ro['bench_references']} benchmark references (of {ro['bench_total']}). The guarantee covers drafts; "
+            "targets overlap where the norms prescribe the same phrase.",
+            "",
+        ]
     if res.diversity:
         L += ["## Diversity", ""]
         L.append(
