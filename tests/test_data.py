@@ -386,3 +386,21 @@ def test_build_includes_feedback_with_provenance(tmp_path):
     got = [r for r in rows if r["id"] == rec["id"]]
     # ...and keep it, with its provenance, when it leaks nothing.
     assert rc == 0 and len(got) == 1 and got[0]["source"] == rec["source"]
+
+
+@pytest.mark.skipif(not HAS_CHECKER, reason="rewrite.checker not built yet")
+def test_failing_references_are_excluded_and_listed_or_abort_with_strict(tmp_path, capsys):
+    wd = tmp_path / "written"
+    rows = [_pair(i) for i in range(1, 30)]
+    rows.append(_pair(77, draft="不知道 去营业厅问", reference="这个我不知道，你去营业厅问吧。", keep=[]))
+    _write(wd / "a.jsonl", rows)
+    bench = _write(tmp_path / "bench.jsonl", [_pair(500, draft="无关的草稿")])
+    common = ["build", "--written-dir", str(wd), "--target-size", "60", "--no-progress", "--no-dataset", "--bench", str(bench)]
+    assert B.main([*common, "--out", str(tmp_path / "out")]) == 0
+    card = (tmp_path / "out" / "CARD.md").read_text(encoding="utf-8")
+    assert "t-0077 (a.jsonl:30)" in card
+    rows_out = (tmp_path / "out" / "train.jsonl").read_text(encoding="utf-8") + (tmp_path / "out" / "validation.jsonl").read_text(encoding="utf-8")
+    assert "t-0077" not in rows_out
+    capsys.readouterr()
+    assert B.main([*common, "--out", str(tmp_path / "strict"), "--strict"]) == 2
+    assert "t-0077" in capsys.readouterr().err
