@@ -779,8 +779,9 @@ def render_card(res: BuildResult, cfg: BuildConfig) -> str:
     if res.diversity:
         L += ["## Diversity", ""]
         L.append(
-            "A frame is a pair after masking facts with `protect_for_model` and replacing every jieba "
-            "noun and verb (POS tags n*, v*; dictionary mode) with its tag."
+            "A frame is a pair after masking facts and keep spans with `protect_for_model(text, keep, "
+            "content=False)` and then replacing every jieba noun and verb (POS tags n*, v*; dictionary "
+            "mode, which also covers the content words protect would mask) with its tag."
         )
         L.append("")
         rows = [
@@ -817,6 +818,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """``rewrite data build [...]``; exit 0 ok, 2 broken sources or a failed ``--strict`` check."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in ("build", "-h", "--help"):
+        print("用法：rewrite data build [--out DIR] [--seed N] [--target-size N] [--include-feedback PATH] [--strict]\n"
+              "（rewrite data build --help 查看全部参数）", file=sys.stderr)
+        return 2
     try:
         args = _parser().parse_args(argv)
     except SystemExit as e:
