@@ -117,6 +117,7 @@ class Phrase:
     text: str
     channels: tuple[str, ...]
     source: str
+    domain: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class Scenario:
     prefix: str = ""
     suffix: dict[str, str] = field(default_factory=dict)
     skip_prefix_if: tuple[str, ...] = ()
+    skip_suffix_if: tuple[str, ...] = ()
     priority: int = 0
 
 
@@ -323,10 +325,13 @@ def _phrasebook_cached(path: str, mtime: float) -> Phrasebook:
             pw = f"{where} 的第 {j} 条话术"
             pd = s.mapping(p, pw)
             chans = s.channels(pd, "channels", pw) or CHANNEL_NAMES
-            phrases.append(Phrase(s.text(pd, "text", pw), chans, s.text(pd, "source", pw)))
+            phrases.append(
+                Phrase(s.text(pd, "text", pw), chans, s.text(pd, "source", pw), s.text(pd, "domain", pw, required=False))
+            )
         detect = s.texts(d, "detect", where)
         skip = s.texts(d, "skip_prefix_if", where)
-        for p in detect + skip:
+        skip_suffix = s.texts(d, "skip_suffix_if", where)
+        for p in detect + skip + skip_suffix:
             s.regex(p, where)
         suffix_raw = d.get("suffix") or {}
         if isinstance(suffix_raw, str):
@@ -347,6 +352,7 @@ def _phrasebook_cached(path: str, mtime: float) -> Phrasebook:
                 prefix=s.text(d, "prefix", where, required=False),
                 suffix={str(k): str(v or "") for k, v in suffix.items()},
                 skip_prefix_if=skip,
+                skip_suffix_if=skip_suffix,
                 priority=prio,
             )
         )

@@ -1,0 +1,206 @@
+"""The rules backend: a deterministic rewriter driven by the norms in ``prompts/``.
+
+It is the baseline every model must beat and the fallback when a model's candidates fail the
+checks, so it never imports anything heavy and never fails on odd input. Per masked chunk:
+
+1. apply the ordered steps of ``replacements.yaml`` (whole-clause tones first, then 禁用语 and
+   “不” words, over-promises, 你→您, slang particles, punctuation). A step that would drop,
+   duplicate or invent a placeholder (``<AMT1>``) is skipped for that chunk, so facts pass through;
+2. on the phone, drop the chat-only address 亲;
+3. recognise the scenario with the ``detect`` regexes of ``phrasebook.yaml`` (highest priority
+   wins) and add its light frame: a prefix (apology, empathy, greeting, 请您稍等) and, per channel,
+   a polite close, unless the reply already carries them;
+4. end the reply with a full stop.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+from ..norms import Phrasebook, Scenario, load_phrasebook, load_replacements, prompts_dir
+from ..protect import PLACEHOLDER_RE
+
+_END_MARKS = "。！？!?…"
+_QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
+_TRAILING = re.compile(r"[，,、；;：:\s]+$")
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    steps: tuple[tuple[str, re.Pattern[str], str], ...]
+    phrasebook: Phrasebook
+    detectors: tuple[tuple[Scenario, tuple[re.Pattern[str], ...]], ...]
+
+
+@lru_cache(maxsize=8)
+def _compile(directory: str, rep_mtime: float, pb_mtime: float) -> _Compiled:
+    d = Path(directory)
+    reps = load_replacements(d)
+    steps = tuple((s.id, re.compile(reps.expand(s.pattern)), s.replace) for s in reps.steps)
+    pb = load_phrasebook(d)
+    detectors = tuple(
+        (sc, tuple(re.compile(p) for p in sc.detect))
+        for sc in sorted(pb.scenarios, key=lambda s: -s.priority)
+        if sc.detect
+    )
+    return _Compiled(steps, pb, detectors)
+
+
+def _compiled(directory: Path | None = None) -> _Compiled:
+    d = directory or prompts_dir()
+    load_replacements(d)  # raise NormsError with the fix if missing or malformed
+    load_phrasebook(d)
+    return _compile(str(d), (d / "replacements.yaml").stat().st_mtime, (d / "phrasebook.yaml").stat().st_mtime)
+
+
+def _placeholders(text: str) -> Counter[str]:
+    return Counter(m.group(0) for m in PLACEHOLDER_RE.finditer(text))
+
+
+def detect_scenario(draft: str, directory: Path | None = None) -> Scenario | None:
+    """The highest-priority scenario of ``phrasebook.yaml`` whose ``detect`` regexes match ``draft``."""
+    for sc, pats in _compiled(directory).detectors:
+        if any(p.search(draft) for p in pats):
+            return sc
+    return None
+
+
+def _apply(
+    rx: re.Pattern[str], repl: str, text: str, avoid: list[tuple[int, int]], frozen: list[tuple[int, int]]
+) -> tuple[str, list[tuple[int, int]]]:
+    """``rx.sub(repl, text)`` skipping matches that overlap ``avoid``; returns the new text and the
+    frozen spans moved to their new offsets plus the spans just written."""
+    out: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    shift = 0
+    edits: list[tuple[int, int, int]] = []  # (old_start, old_end, new_len)
+    for m in rx.finditer(text):
+        s, e = m.span()
+        if any(s < fe and fs < e for fs, fe in avoid) or (s == e and any(fs < s < fe for fs, fe in avoid)):
+            continue
+        new = m.expand(repl)
+        if new == m.group(0):
+            continue
+        out.append(text[pos:s])
+        start = s + shift
+        out.append(new)
+        spans.append((start, start + len(new)))
+        shift += len(new) - (e - s)
+        edits.append((s, e, len(new)))
+        pos = e
+    if not edits:
+        return text, frozen
+    out.append(text[pos:])
+    moved: list[tuple[int, int]] = []
+    for fs, fe in frozen:
+        d = 0
+        dropped = False
+        for s, e, n in edits:
+            if e <= fs:
+                d += n - (e - s)
+            elif s < fe:  # a tidy step edited inside a frozen span: keep it frozen, roughly
+                dropped = True
+        if not dropped:
+            moved.append((fs + d, fe + d))
+    return "".join(out), sorted(moved + spans)
+
+
+_CLAUSE_SPLIT = re.compile(r"([，,。！？!?；;]+)")
+
+
+def _dedupe(text: str) -> str:
+    """Drop a clause that repeats the one just before it (two patterns can map to the same phrase)."""
+    parts = _CLAUSE_SPLIT.split(text)
+    out: list[str] = []
+    last = None
+    i = 0
+    while i < len(parts):
+        clause = parts[i]
+        mark = parts[i + 1] if i + 1 < len(parts) else ""
+        if clause and clause == last:
+            if mark and out and out[-1] and _CLAUSE_SPLIT.fullmatch(out[-1]) and mark[-1] in "。！？!?":
+                out[-1] = mark
+        else:
+            out.append(clause)
+            out.append(mark)
+            if clause:
+                last = clause
+        i += 2
+    return "".join(out)
+
+
+def _finish(text: str) -> str:
+    text = _TRAILING.sub("", text.strip())
+    if text and text[-1] not in _END_MARKS:
+        text += "。"
+    return text
+
+
+def _add_prefix(text: str, prefix: str) -> str:
+    """Put the frame after a leading greeting (您好，非常抱歉，…) rather than before it."""
+    m = re.match(r"^(?:您好|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲)[，,！!]?", text)
+    if m and not prefix.startswith(("您好", "早上好", "上午好", "中午好", "下午好", "晚上好")):
+        head = m.group(0).rstrip("，,！!") + "，"
+        return head + prefix + text[m.end():]
+    return prefix + text
+
+
+class RulesBackend:
+    """Deterministic norms-driven rewriter (``load_rewriter("rules")``).
+
+    ``prompts``: another norms directory (defaults to ``REWRITE_PROMPTS_DIR`` / the shipped one).
+    """
+
+    name = "rules"
+    use_fallback = False
+
+    def __init__(self, prompts: str | Path | None = None, **_: object):
+        self.prompts = Path(prompts) if prompts else None
+
+    def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
+        """One candidate per masked chunk (the rules are deterministic, so ``n`` adds nothing)."""
+        return [[self.rewrite_chunk(c, channel=channel)] for c in chunks]
+
+    def rewrite_chunk(self, text: str, *, channel: str = "phone") -> str:
+        """Rewrite one masked chunk; placeholders come back exactly once each, unchanged."""
+        comp = _compiled(self.prompts)
+        original = text
+        slots = _placeholders(text)
+        lead = re.match(r"^\s*", text).group(0)
+        trail = re.search(r"\s*$", text).group(0)
+        body = text.strip()
+        if not body:
+            return text
+        frozen: list[tuple[int, int]] = []  # spans written by earlier steps
+        for step_id, rx, repl in comp.steps:
+            tidy = step_id.startswith("punct.")
+            new, new_frozen = _apply(rx, repl, body, [] if tidy else frozen, frozen)
+            if new != body and _placeholders(new) == slots:
+                body, frozen = new, new_frozen
+        body = _dedupe(body)
+        if channel == "phone":
+            body = _QIN_PHONE.sub("", body)
+        scenario = None
+        for sc, pats in comp.detectors:
+            if any(p.search(original) for p in pats):
+                scenario = sc
+                break
+        body = _TRAILING.sub("", body.strip())
+        if not body:
+            # Everything was a brush-off: say the scenario's standard line, or a polite offer to help.
+            body = ""
+        if scenario is not None:
+            if scenario.prefix and not any(re.search(p, body) for p in scenario.skip_prefix_if):
+                body = _add_prefix(body, scenario.prefix)
+            suffix = scenario.suffix.get(channel, "")
+            if suffix and not any(re.search(p, body) for p in scenario.skip_suffix_if):
+                body = _finish(body) + suffix if body else suffix
+        if not _TRAILING.sub("", body).strip("，,"):
+            body = "请问还有什么可以帮您？"
+        body = _finish(body)
+        return lead + body + trail
