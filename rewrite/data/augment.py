@@ -19,7 +19,6 @@ Pair = dict[str, Any]
 # Integer and decimal parts are separate tokens, so ``3862块4`` and ``3862.4元`` vary together.
 _NUM = r"\d+"
 _NUM_RE = re.compile(_NUM)
-_SURNAME_SET = frozenset(SURNAMES)
 _NAME_RE = re.compile(f"([{''.join(SURNAMES)}])({'|'.join(sorted(TITLES, key=len, reverse=True))})")
 _AGENT_RE = re.compile(f"^小([{''.join(SURNAMES)}])$")
 _WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
