@@ -1,0 +1,185 @@
+"""The rules backend (``load_rewriter("rules")``): placeholders and facts pass through, the seeds'
+casual examples lose at least two thirds of their findings, output is deterministic, and the
+phrasebook it frames with is valid."""
+from __future__ import annotations
+
+import glob
+import json
+
+import pytest
+
+from conftest import REPO, load_checker_cases
+from rewrite import check, load_rewriter
+from rewrite.backends.rules import RulesBackend, detect_scenario
+from rewrite.errors import NormsError
+from rewrite.norms import load_phrasebook, load_replacements
+from rewrite.protect import find_facts, placeholder_problems, protect_for_model
+
+SEED_CASUAL = [c for c in load_checker_cases() if c["kind"] in ("seed_forbidden", "seed_habitual")]
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rewriter("rules")
+
+
+def test_result_shape(rules):
+    r = rules.rewrite("这个我不知道，你去营业厅问吧")
+    assert r.backend == "rules" and r.source == "这个我不知道，你去营业厅问吧"
+    assert r.target != r.source and r.edits and r.findings_before and not r.findings_after
+    assert r.ms >= 0 and r.fallback is False
+    assert "您" in r.target and "你" not in r.target and "营业厅" in r.target
+
+
+def test_seed_casual_findings_drop_to_a_third(rules):
+    before = after = 0
+    for c in SEED_CASUAL:
+        r = rules.rewrite(c["text"], channel=c.get("channel", "phone"))
+        before += len(r.findings_before)
+        after += len(r.findings_after)
+    print(f"\nseed casual examples: n={len(SEED_CASUAL)} findings before={before} after={after} ratio={after / before:.3f}")
+    assert before >= 100
+    assert after * 3 <= before
+
+
+def test_written_drafts_findings_drop(rules):
+    rows = []
+    for path in sorted(glob.glob(str(REPO / "rewrite/data/written/*.jsonl"))):
+        with open(path, encoding="utf-8") as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    rows = [r for r in rows if r["draft"] != r["reference"]][:300]
+    if len(rows) < 50:
+        pytest.skip("the written pairs are not there yet")
+    res = rules.rewrite_batch([r["draft"] for r in rows], keep=[r.get("keep", []) for r in rows])
+    before = sum(len(x.findings_before) for x in res)
+    after = sum(len(x.findings_after) for x in res)
+    assert after * 3 <= before, (before, after)
+    for r, x in zip(rows, res):
+        for span in r.get("keep", []):
+            assert span in x.target, (span, r["draft"], x.target)
+
+
+@pytest.mark.parametrize(
+    "masked",
+    [
+        "<ENT1>怎么啦，拨打<PHONE1>。",
+        "你把<ID1>给我！",
+        "喂 <AMT1>不能便宜了啊",
+        "难道<ENT1>你不知道？<DATE1>就结束了",
+        "<ENT1>的事不归我管 你去<ENT2>问吧",
+        "你的意思不是说<ENT1>要退订吗？<AMT1>",
+        "什么？<NUM1>",
+        "<ENT1><ENT2>不行<ENT3>",
+        "保证<DATE1>到 一定给您修好<ENT1>",
+        "别再打<PHONE1>这个号码了！",
+    ],
+)
+def test_placeholders_pass_through(masked):
+    out = RulesBackend().generate([masked], n=4, channel="phone")
+    assert len(out) == 1 and len(out[0]) == 1
+    slots = {m: m for m in set(__import__("re").findall(r"<[A-Z]+\d+>", masked))}
+    assert placeholder_problems(out[0][0], slots) == [], out[0][0]
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        "你的订单20240517886明天到，运费12元你自己出",
+        "喂 你那个号13905718826欠了43块 再不交3月5日停机",
+        "不行 退款只能退到原卡 7个工作日",
+        "保证今天下午3点前给你修好",
+        "亲 这款羽绒服XL码没货了 下周三到 要等吗",
+    ],
+)
+def test_facts_are_kept(rules, draft):
+    r = rules.rewrite(draft, channel="chat")
+    for s, e, _kind in find_facts(draft):
+        assert draft[s:e] in r.target, (draft[s:e], r.target)
+
+
+def test_keep_spans_survive(rules):
+    r = rules.rewrite("你去翠湖苑物业问吧 我不知道", keep=["翠湖苑物业"])
+    assert "翠湖苑物业" in r.target and not r.findings_after
+
+
+def test_deterministic(rules):
+    drafts = [c["text"] for c in SEED_CASUAL[:20]]
+    a = [x.target for x in rules.rewrite_batch(drafts)]
+    b = [x.target for x in rules.rewrite_batch(drafts)]
+    c = [rules.rewrite(d).target for d in drafts]
+    assert a == b == c
+    assert RulesBackend().generate(["你好啊"], n=1, channel="chat") == RulesBackend().generate(["你好啊"], n=3, channel="chat")
+
+
+def test_clean_reply_is_left_alone(rules):
+    text = "您好，请问有什么可以帮您？"
+    assert rules.rewrite(text).target == text
+
+
+def test_channel_frames(rules):
+    phone = rules.rewrite("亲 我给你查一下", channel="phone").target
+    chat = rules.rewrite("亲 我给你查一下", channel="chat").target
+    assert not phone.startswith("亲") and "挂机" in phone
+    assert chat.startswith("亲") and "挂机" not in chat
+    assert not check(phone, channel="phone").findings and not check(chat, channel="chat").findings
+
+
+@pytest.mark.parametrize(
+    "draft, scenario",
+    [
+        ("打错了 这是电信 不是银行", "misdial"),
+        ("你听不见吗？", "cannot_hear"),
+        ("这个不行", "refuse_alternative"),
+        ("差评就差评", "complaint_received"),
+        ("她不在，下班了。", "colleague_absent"),
+        ("您好，请问有什么可以帮您？", None),
+    ],
+)
+def test_scenario_detection(draft, scenario):
+    sc = detect_scenario(draft)
+    assert (sc.id if sc else None) == scenario
+
+
+def test_no_output_is_empty(rules):
+    for draft in ("你别再问了！", "下一位！", "呵呵", "哦"):
+        r = rules.rewrite(draft)
+        assert r.target.strip() and not r.findings_after, (draft, r.target)
+
+
+def test_phrasebook_is_valid_and_clean():
+    from rewrite.data.spec import DOMAINS, TRAIN_SCENARIOS
+
+    pb = load_phrasebook()
+    assert len(pb.scenarios) >= 25
+    for sc in pb.scenarios:
+        assert sc.id in TRAIN_SCENARIOS, sc.id
+        for p in sc.phrases:
+            assert p.source and set(p.channels) <= {"phone", "chat"}
+            assert not p.domain or p.domain in DOMAINS, p.domain
+            assert not check(p.text).findings, p.text
+        frames = [sc.prefix, *sc.suffix.values()]
+        assert not any(check(f).findings for f in frames if f), sc.id
+    for step in load_replacements().steps:
+        assert step.source, step.id
+
+
+def test_edited_replacement_takes_effect(prompts_copy):
+    path = prompts_copy / "replacements.yaml"
+    text = path.read_text(encoding="utf-8").replace("replace: '暂时无法办理', source: '001_d9de: 第2篇 “不行”", "replace: '无法受理', source: '001_d9de: 第2篇 “不行”", 1)
+    path.write_text(text, encoding="utf-8")
+    assert "无法受理" in load_rewriter("rules").rewrite("这个不行").target
+
+
+def test_malformed_replacements_raise_a_clear_error(prompts_copy):
+    path = prompts_copy / "replacements.yaml"
+    text = path.read_text(encoding="utf-8").replace("replace: '建议您到\\g<x>咨询'", "replace: '建议您到\\g<y>咨询'", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(NormsError) as e:
+        load_rewriter("rules").rewrite("你去营业厅问吧")
+    assert "replacements.yaml" in str(e.value) and "cmd.go_ask" in str(e.value)
+
+
+def test_masked_chunks_from_the_pipeline_round_trip():
+    p = protect_for_model("你的订单20240517886明天到，运费12元你自己出")
+    out = RulesBackend().generate([p.masked], n=1, channel="chat")[0][0]
+    assert placeholder_problems(out, p.slots) == []
