@@ -1,0 +1,319 @@
+"""The local subcommands of the CLI: ``rewrite "草稿"``, ``rewrite check``, ``rewrite batch``.
+
+Each ``cmd_*`` takes the arguments after the subcommand and returns an exit code: 0 ok, 1 some
+input lines were bad (reported on stderr with their line numbers, skipped), 2 usage or input error.
+Library errors (:class:`~rewrite.errors.RewriteError`) are left to :func:`rewrite.cli.main`, which
+prints them as one line; usage errors are printed here. Nothing here prints a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from .errors import DataError, InvalidDraftError
+from .text import MAX_DRAFT_CHARS, normalise, validate_draft
+
+CHANNELS = ("phone", "chat")
+#: Drafts handed to ``rewrite_batch`` at once by ``rewrite batch``.
+BATCH_SIZE = 32
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``main(argv)`` always returns a code."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _UsageError(f"{self.format_usage().strip()}\n参数错误：{message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            print(message, file=sys.stderr, end="")
+        raise SystemExit(status)
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str], body) -> int:
+    try:
+        args = parser.parse_args(list(argv))
+    except _UsageError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except SystemExit as e:  # --help
+        return int(e.code or 0)
+    return body(args)
+
+
+def check_draft_text(text: str) -> str:
+    """Normalise and validate a draft for rewriting; the message names the problem.
+
+    Beyond :func:`rewrite.text.validate_draft` (empty, too long) this refuses what the product
+    cannot rewrite: drafts of only control characters, drafts with HTML markup, and drafts with no
+    Chinese at all (English, emoji, symbols).
+    """
+    if not isinstance(text, str):
+        raise InvalidDraftError(f"草稿必须是文本，收到的是 {type(text).__name__}。")
+    if text and not normalise(text) and any(unicodedata.category(c) in ("Cc", "Cf") and not c.isspace() for c in text):
+        raise InvalidDraftError("草稿只包含控制字符或不可见字符：请输入需要改写的中文回复。")
+    clean = validate_draft(text, MAX_DRAFT_CHARS)
+    tag = _HTML_TAG.search(clean)
+    if tag:
+        raise InvalidDraftError(f"草稿中含有 HTML 标签 {tag.group(0)}：请粘贴纯文本的回复内容。")
+    if not _CJK.search(clean):
+        kind = "英文" if re.search(r"[A-Za-z]", clean) else "表情或符号"
+        raise InvalidDraftError(f"草稿中没有中文（只有{kind}）：rewrite 只改写中文客服回复，请输入中文草稿。")
+    return clean
+
+
+def _read_draft(value: str) -> str:
+    if value == "-":
+        return sys.stdin.read()
+    return value
+
+
+# ─────────────────────────────── rewrite "草稿" ───────────────────────────────
+
+
+def _rewrite_parser() -> argparse.ArgumentParser:
+    from .backends import DEFAULT_BACKEND, backend_names
+
+    p = _Parser(prog="rewrite", description="把一条客服回复草稿改写成规范的专业表达，并说明改了什么。")
+    p.add_argument("draft", help="草稿文本（用引号括起；写 - 则从标准输入读取）")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, help=f"改写引擎：{'、'.join(backend_names())}（默认 {DEFAULT_BACKEND}）")
+    p.add_argument("--channel", default="phone", choices=CHANNELS, help="渠道：phone 电话 / chat 在线（默认 phone）")
+    p.add_argument("-n", type=int, default=1, help="候选数，1-4（默认 1；大于 1 时另给备选）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出完整结果")
+    return p
+
+
+def _fmt_finding(i: int, f: Any) -> str:
+    sugg = f" 建议：{' / '.join(f.suggestions[:2])}" if f.suggestions else ""
+    return f"  {i}. 「{f.text}」[{f.category}·{f.severity}] {f.explanation}{sugg}"
+
+
+def cmd_rewrite(argv: Sequence[str]) -> int:
+    """``rewrite "草稿" [--backend NAME] [--channel phone|chat] [-n N] [--json]``."""
+
+    def body(args: argparse.Namespace) -> int:
+        from . import load_rewriter
+
+        if not 1 <= args.n <= 4:
+            print("参数错误：-n 应在 1 到 4 之间。", file=sys.stderr)
+            return 2
+        draft = check_draft_text(_read_draft(args.draft))
+        res = load_rewriter(args.backend).rewrite(draft, n=args.n, channel=args.channel)
+        if args.json:
+            print(json.dumps(res.to_dict(), ensure_ascii=False, indent=2))
+            return 0
+        lines = [res.target]
+        for k, alt in enumerate(res.alternatives, 2):
+            lines.append(f"  候选{k}：{alt}")
+        if res.edits:
+            lines.append("改动：")
+            for e in res.edits[:12]:
+                if e.op == "insert":
+                    lines.append(f"  + 「{e.after}」")
+                elif e.op == "delete":
+                    lines.append(f"  - 「{e.before}」")
+                else:
+                    lines.append(f"  「{e.before}」→「{e.after}」")
+            if len(res.edits) > 12:
+                lines.append(f"  …… 共 {len(res.edits)} 处")
+        if res.findings_before:
+            lines.append(f"原稿不规范（{len(res.findings_before)} 处）：")
+            lines += [_fmt_finding(i, f) for i, f in enumerate(res.findings_before, 1)]
+        if res.findings_after:
+            lines.append(f"改写后仍有 {len(res.findings_after)} 处不规范：")
+            lines += [_fmt_finding(i, f) for i, f in enumerate(res.findings_after, 1)]
+        else:
+            lines.append("改写后：符合规范。")
+        lines += [f"说明：{n}" for n in res.notes]
+        lines.append(f"引擎：{res.backend}{'（已回退到规则改写）' if res.fallback else ''}，用时 {res.ms:.1f} ms")
+        print("\n".join(lines))
+        return 0
+
+    return _run(_rewrite_parser(), argv, body)
+
+
+# ─────────────────────────────── rewrite check ───────────────────────────────
+
+
+def cmd_check(argv: Sequence[str]) -> int:
+    """``rewrite check "草稿" [--channel phone|chat] [--json]``: findings with explanation and
+    suggestion, and the score. Exit code 0 whether or not there are findings."""
+    p = _Parser(prog="rewrite check", description="检查一段回复违反了哪些服务规范，逐条说明并给出建议。")
+    p.add_argument("text", help="要检查的文本（写 - 则从标准输入读取）")
+    p.add_argument("--channel", default=None, choices=CHANNELS, help="渠道（可选）：同时检查只适用于该渠道的规范")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+
+    def body(args: argparse.Namespace) -> int:
+        from .checker import check
+
+        text = validate_draft(_read_draft(args.text), MAX_DRAFT_CHARS)
+        rep = check(text, channel=args.channel)
+        if args.json:
+            print(json.dumps(rep.to_dict(), ensure_ascii=False, indent=2))
+            return 0
+        if not rep.findings:
+            print(f"得分 {rep.score:.0f}/100：未发现不规范用语。")
+            return 0
+        lines = [f"得分 {rep.score:.0f}/100，发现 {len(rep.findings)} 处不规范："]
+        for i, f in enumerate(rep.findings, 1):
+            lines.append(f"  {i}. 「{f.text}」（第 {f.start + 1}-{f.end} 字）[{f.category}·{f.severity}·{f.rule_id}]")
+            lines.append(f"     {f.explanation}")
+            if f.suggestions:
+                lines.append(f"     建议：{' / '.join(f.suggestions)}")
+        print("\n".join(lines))
+        return 0
+
+    return _run(p, argv, body)
+
+
+# ─────────────────────────────── rewrite batch ───────────────────────────────
+
+
+def _line_problem(obj: Any) -> str | None:
+    """Why a parsed JSONL line cannot be rewritten (None if it can)."""
+    if not isinstance(obj, dict):
+        return f"不是 JSON 对象（是 {type(obj).__name__}）"
+    if "draft" not in obj:
+        return "缺少字段 draft"
+    draft = obj["draft"]
+    if not isinstance(draft, str):
+        return f"draft 应为字符串，实际是 {type(draft).__name__}"
+    try:
+        check_draft_text(draft)
+    except InvalidDraftError as e:
+        return str(e)
+    keep = obj.get("keep", [])
+    if keep is not None and (not isinstance(keep, list) or not all(isinstance(k, str) for k in keep)):
+        return "keep 应为字符串列表"
+    ch = obj.get("channel")
+    if ch is not None and ch not in CHANNELS:
+        return f"channel 应为 {' 或 '.join(CHANNELS)}，实际是 {ch!r}"
+    return None
+
+
+def _open_out(path: str) -> tuple[TextIO, str | None]:
+    if path == "-":
+        return sys.stdout, None
+    out = Path(path)
+    if out.parent and not out.parent.exists():
+        raise DataError(f"输出目录 {out.parent} 不存在：请先创建它或换一个 -o 路径。")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=str(out.parent or "."))
+    return os.fdopen(fd, "w", encoding="utf-8"), tmp
+
+
+def cmd_batch(argv: Sequence[str]) -> int:
+    """``rewrite batch IN.jsonl -o OUT.jsonl [--backend NAME] [--channel phone|chat]``.
+
+    One JSON object per line with at least ``draft``; every input field is passed through and
+    ``rewrite``, ``findings`` (of the rewrite), ``findings_before``, ``backend`` and ``fallback`` are
+    added. Per-line ``keep`` and ``channel`` are honoured (``--channel`` is the default). Bad lines
+    are reported on stderr with their line number and skipped; the exit code is 1 if any was.
+    """
+    from .backends import DEFAULT_BACKEND, backend_names
+
+    p = _Parser(prog="rewrite batch", description="批量改写 JSONL 文件（每行一个含 draft 字段的 JSON 对象）。")
+    p.add_argument("input", help="输入 JSONL 文件（- 为标准输入）")
+    p.add_argument("-o", "--output", required=True, help="输出 JSONL 文件（- 为标准输出）")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, help=f"改写引擎：{'、'.join(backend_names())}（默认 {DEFAULT_BACKEND}）")
+    p.add_argument("--channel", default="phone", choices=CHANNELS, help="行内没有 channel 字段时使用的渠道（默认 phone）")
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"每批交给引擎的草稿数（默认 {BATCH_SIZE}）")
+
+    def body(args: argparse.Namespace) -> int:
+        from . import load_rewriter
+
+        if args.input == "-":
+            raw_lines = [line.encode("utf-8", "surrogateescape") for line in sys.stdin]
+        else:
+            src = Path(args.input)
+            if not src.is_file():
+                raise DataError(f"找不到输入文件 {src}：请检查路径。")
+            with open(src, "rb") as f:
+                raw_lines = f.readlines()
+        skipped = 0
+        records: list[tuple[int, dict[str, Any]]] = []
+        for no, raw in enumerate(raw_lines, 1):
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                print(f"第 {no} 行：不是 UTF-8 编码，已跳过。", file=sys.stderr)
+                skipped += 1
+                continue
+            except json.JSONDecodeError as e:
+                print(f"第 {no} 行：JSON 格式错误（{e.msg}，第 {e.colno} 列），已跳过。", file=sys.stderr)
+                skipped += 1
+                continue
+            problem = _line_problem(obj)
+            if problem:
+                print(f"第 {no} 行：{problem}，已跳过。", file=sys.stderr)
+                skipped += 1
+                continue
+            records.append((no, obj))
+
+        rewriter = load_rewriter(args.backend) if records else None
+        results: dict[int, dict[str, Any]] = {}
+        by_channel: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for no, obj in records:
+            by_channel.setdefault(obj.get("channel") or args.channel, []).append((no, obj))
+        size = max(1, args.batch_size)
+        for channel, items in by_channel.items():
+            for i in range(0, len(items), size):
+                group = items[i : i + size]
+                try:
+                    outs = rewriter.rewrite_batch(
+                        [o["draft"] for _, o in group], channel=channel, keep=[o.get("keep") or [] for _, o in group]
+                    )
+                    pairs = list(zip(group, outs))
+                except (InvalidDraftError, DataError):
+                    # One draft spoiled the group: rewrite them one by one so the others survive.
+                    pairs = []
+                    for no, obj in group:
+                        try:
+                            pairs.append(((no, obj), rewriter.rewrite(obj["draft"], channel=channel, keep=obj.get("keep") or [])))
+                        except (InvalidDraftError, DataError) as e:
+                            print(f"第 {no} 行：{e}，已跳过。", file=sys.stderr)
+                            skipped += 1
+                for (no, obj), res in pairs:
+                    out = dict(obj)
+                    out["rewrite"] = res.target
+                    out["findings"] = [f.to_dict() for f in res.findings_after]
+                    out["findings_before"] = [f.to_dict() for f in res.findings_before]
+                    out["backend"] = res.backend
+                    out["fallback"] = res.fallback
+                    if res.notes:
+                        out["notes"] = list(res.notes)
+                    results[no] = out
+
+        fh, tmp = _open_out(args.output)
+        try:
+            for no in sorted(results):
+                fh.write(json.dumps(results[no], ensure_ascii=False) + "\n")
+            fh.flush()
+        except BaseException:
+            if tmp is not None:
+                fh.close()
+                os.unlink(tmp)
+            raise
+        if tmp is not None:
+            fh.close()
+            os.replace(tmp, args.output)  # written whole or not at all
+        where = "标准输出" if args.output == "-" else args.output
+        print(f"已改写 {len(results)} 条，跳过 {skipped} 条 → {where}", file=sys.stderr)
+        return 1 if skipped else 0
+
+    return _run(p, argv, body)
