@@ -73,6 +73,28 @@ def table_rows(report: dict[str, Any], bench: str) -> list[tuple[str, list[str]]
     return rows
 
 
+def engine_lines(report: dict[str, Any], bench: str) -> list[str]:
+    """One line per system that attached its engine comparison (seq2seq: ct2 int8 vs generate)."""
+    lines = []
+    for r in report["results"]:
+        cmp = (r.get("speed") or {}).get("engine_comparison")
+        if r["bench"] != bench or not isinstance(cmp, dict):
+            continue
+        parts = []
+        for eng, v in cmp.items():
+            if not isinstance(v, dict):
+                continue
+            if "error" in v:
+                parts.append(f"{eng}：不可用（{v['error']}）")
+            else:
+                parts.append(f"{eng}：p50 {_f(v.get('median_ms'))} ms，p95 {_f(v.get('p95_ms'))} ms，"
+                             f"生成 p50 {_f(v.get('generate_median_ms'))} ms，{_f(v.get('drafts_per_s'))} 条/秒 @32")
+        if "speedup_median" in cmp:
+            parts.append(f"生成提速 {cmp['speedup_median']}×")
+        lines.append(f"{r['system']} 引擎对比 — " + "；".join(parts))
+    return lines
+
+
 def markdown_table(report: dict[str, Any]) -> str:
     """The metrics as Markdown: one table per bench, then the signature of every row."""
     heads = [h for h, _ in _columns()]
@@ -84,6 +106,8 @@ def markdown_table(report: dict[str, Any]) -> str:
         for name, cells in table_rows(report, b["name"]):
             out.append(f"| {name} | " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         out.append("")
+        eng = engine_lines(report, b["name"])
+        out += [f"- {line}" for line in eng] + ([""] if eng else [])
         out.append("签名：")
         for r in report["results"]:
             if r["bench"] == b["name"]:
@@ -208,7 +232,9 @@ def html_report(
         out.append("<table><thead><tr><th>系统</th>" + "".join(f"<th>{e(h)}</th>" for h in heads) + "</tr></thead><tbody>")
         for name, cells in table_rows(report, b["name"]):
             out.append(f"<tr><td>{e(name)}</td>" + "".join(f"<td>{e(c)}</td>" for c in cells) + "</tr>")
-        out.append("</tbody></table><p>签名：</p><ul>")
+        out.append("</tbody></table>")
+        out += [f"<p>{e(line)}</p>" for line in engine_lines(report, b["name"])]
+        out.append("<p>签名：</p><ul>")
         out += [f"<li class='sig'>{e(r['signature_str'])}</li>" for r in report["results"] if r["bench"] == b["name"]]
         out.append("</ul>")
         if b["skipped_lines"]:
