@@ -93,16 +93,50 @@ def compare_engines(model_dir: str | Path, drafts: Sequence[str], channel: str =
     return {"n": len(chunks), "exact_match": round(100.0 * sum(same) / max(1, len(same)), 2), "differences": diffs[:20]}
 
 
+#: Files of a trained model directory that the shipped copy carries.
+SHIP_FILES = ("config.json", "generation_config.json", "model.safetensors", "char_tokenizer.json", "all_results.json", "rewrite_train.json")
+
+
+def ship(model_dir: str | Path, dest: str | Path | None = None, quantization: str = "int8") -> dict[str, Any]:
+    """Copy a trained model into the package (``rewrite/shipped`` by default) and convert it to
+    CTranslate2 there. Keeps ``MODEL_CARD.md``; returns the file sizes in bytes."""
+    from .backends.seq2seq import shipped_model_dir
+
+    src, dst = Path(model_dir), Path(dest) if dest else shipped_model_dir()
+    missing = [n for n in SHIP_FILES[:4] if not (src / n).is_file()]
+    if missing:
+        raise RewriteError(f"{src} 缺少 {'、'.join(missing)}：请先用 `rewrite train --output-dir {src}` 训练完成。")
+    dst.mkdir(parents=True, exist_ok=True)
+    for old in dst.iterdir():
+        if old.name != "MODEL_CARD.md":
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    for name in SHIP_FILES:
+        if (src / name).is_file():
+            shutil.copy2(src / name, dst / name)
+    convert(dst, quantization)
+    sizes = {str(p.relative_to(dst)): p.stat().st_size for p in sorted(dst.rglob("*")) if p.is_file()}
+    return {"dest": str(dst), "files": sizes, "total_mb": round(sum(sizes.values()) / 2**20, 2)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rewrite.export", description="把训练好的模型转换为 CTranslate2（默认 int8）并与 float32 输出比对。")
     parser.add_argument("model_dir", help="rewrite train 的 --output-dir")
     parser.add_argument("--quantization", default="int8", help="int8（默认）、int8_float32、float32 …")
     parser.add_argument("--drafts", action="append", default=[], help="JSONL 文件（字段 draft），用来比对两种引擎的输出；可重复")
     parser.add_argument("--limit", type=int, default=200, help="每个文件最多比对多少条")
+    parser.add_argument("--ship", action="store_true", help="复制到 rewrite/shipped/（随包发布）并在那里转换")
     args = parser.parse_args(argv)
     try:
-        out = convert(args.model_dir, args.quantization)
-        report: dict[str, Any] = {"ct2_dir": str(out)}
+        report: dict[str, Any] = {}
+        if args.ship:
+            report["shipped"] = ship(args.model_dir, quantization=args.quantization)
+            from .backends.seq2seq import shipped_model_dir
+
+            args.model_dir = str(shipped_model_dir())
+            out = Path(args.model_dir) / CT2_SUBDIR
+        else:
+            out = convert(args.model_dir, args.quantization)
+        report["ct2_dir"] = str(out)
         drafts: list[str] = []
         for f in args.drafts:
             with open(f, encoding="utf-8") as fh:

@@ -553,10 +553,18 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": targs.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=targs.learning_rate)
     warm = max(1, targs.warmup_steps)
 
-    def lr_lambda(s: int) -> float:  # linear warm-up, then linear decay to 10 %
+    budget_s = targs.time_budget_min * 60.0
+    t_loop = time.time()
+
+    def lr_lambda(s: int) -> float:
+        """Linear warm-up, then linear decay to 10 % over the steps or the time budget,
+        whichever runs out first (so a run cut by its budget still ends with a low rate)."""
         if s < warm:
             return (s + 1) / warm
-        return max(0.1, 1.0 - 0.9 * (s - warm) / max(1, total_steps - warm))
+        progress = (s - warm) / max(1, total_steps - warm)
+        if budget_s:
+            progress = max(progress, (time.time() - t_loop) / budget_s)
+        return max(0.1, 1.0 - 0.9 * min(1.0, progress))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
     step, epoch, batch_in_epoch = 0, 0, 0
@@ -571,8 +579,12 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
         history = ts.get("log_history", [])
         log.info("resumed from %s at step %d", resume_from, step)
     n_params = sum(p.numel() for p in model.parameters())
+    build_hash = None
+    info_path = Path(dargs.data).parent / "build_info.json"
+    if info_path.is_file():
+        build_hash = json.loads(info_path.read_text(encoding="utf-8")).get("build_hash")
     run_info = {
-        "data": dargs.data, "data_hash": data_hash, "train_examples": len(train_ex), "validation_examples": len(val_ex),
+        "data": dargs.data, "data_hash": data_hash, "build_hash": build_hash, "train_examples": len(train_ex), "validation_examples": len(val_ex),
         "train_stats": train_stats, "validation_stats": val_stats, "vocab_size": len(tok), "parameters": n_params,
         "model_args": asdict(margs), "data_args": asdict(dargs), "training_args": asdict(targs),
         "resumed_from": str(resume_from) if resume_from else None,
@@ -581,7 +593,6 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
 
     model.train()
     bar = tqdm(total=total_steps, initial=step, desc="train", disable=not targs.progress, mininterval=1.0 if sys.stderr.isatty() else 30.0)
-    budget_s = targs.time_budget_min * 60.0
     t_loop = time.time()
     loss_sum, loss_n, tokens_seen = 0.0, 0, 0
     stopped_by = "steps"
@@ -636,7 +647,7 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
         "step": step, "epoch": epoch, "stopped_by": stopped_by, "train_wall_s": round(train_s, 1), "total_wall_s": round(time.time() - t_start, 1),
         "train_loss": next((h["loss"] for h in reversed(history) if "loss" in h), None),
         **{f"eval_{k}": v for k, v in final_eval.items()},
-        "data_hash": data_hash, "vocab_size": len(tok), "parameters": n_params,
+        "data_hash": data_hash, "build_hash": build_hash, "vocab_size": len(tok), "parameters": n_params,
     }
     save_model(model, tok, out_dir, extra={**run_info, "results": results})
     (out_dir / "all_results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

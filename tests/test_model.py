@@ -134,6 +134,13 @@ def test_ct2_export_matches_float32(tiny_model):
     be = Seq2SeqBackend(tiny_model, engine="auto")
     assert be.generate(["喂 说吧什么事"], n=2, channel="phone")[0][0] == "您好，请问有什么可以帮您？"
     assert be.engine == "ct2"
+    # The speed comparison the eval harness prints: both engines, same model and drafts.
+    from rewrite.bench_speed import bench_speed
+
+    speed = bench_speed([p["draft"] for p in PAIRS[:3]], tiny_model, beams=2)
+    for engine in ("ct2", "hf"):
+        assert speed[engine]["n"] == 3 and speed[engine]["median_ms"] > 0 and speed[engine]["drafts_per_s"] > 0, speed
+    assert speed["speedup_median"] > 0
 
 
 def test_base_model_fine_tunes(tmp_path):

@@ -130,6 +130,13 @@ class Seq2SeqBackend:
             self._hash = h.hexdigest()[:12]
         return self._hash
 
+    def speed_report(self, drafts: Sequence[str]) -> dict[str, Any]:
+        """CTranslate2 int8 vs transformers ``generate`` on ``drafts`` with this model, each engine
+        in its own subprocess (see :func:`rewrite.bench_speed.bench_speed`)."""
+        from ..bench_speed import bench_speed
+
+        return bench_speed(list(drafts), self.model_dir, beams=self.beams)
+
     # -- generation -----------------------------------------------------------------------------
     def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
         """Up to ``n`` candidates per masked chunk, best first (deterministic beam search).
