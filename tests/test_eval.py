@@ -299,3 +299,36 @@ def test_seq2seq_signature_carries_model_hash_and_engine(tmp_path, bench, monkey
     assert [r["signature_str"] for r in a["results"]] == [r["signature_str"] for r in b["results"]]
     assert [(p["id"], p["output"]) for p in pa if p["system"] == "seq2seq"] == [(p["id"], p["output"]) for p in pb if p["system"] == "seq2seq"]
     assert _metrics(a, "seq2seq") == _metrics(b, "seq2seq")
+
+
+@pytest.mark.browser
+def test_report_page_in_a_real_browser(tmp_path):
+    """Chromium opens report.html offline: no request leaves the page, the <script> draft does not
+    run (no dialog) and shows as text, and clicking a column header re-sorts the examples."""
+    import shutil
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.fail("chromium is not installed: run `bash scripts/setup --dev`")
+    items = ITEMS + [{"id": "x1", "draft": SCRIPT_DRAFT, "reference": "请您稍等。", "keep": []}]
+    path = _write(tmp_path / "page.jsonl", items)
+    _, report, preds, out = _run(tmp_path, "r", "--bench", str(path), "--system", "rules", "--system", "identity", "--no-speed")
+    ident = {"page/" + p["id"]: p["chrf"] for p in preds if p["system"] == "identity"}
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"])
+        page = browser.new_page()
+        events: list[str] = []
+        page.on("dialog", lambda d: (events.append("dialog " + d.message), d.dismiss()))
+        page.on("pageerror", lambda e: events.append(f"error {e}"))
+        page.on("request", lambda r: None if r.url.startswith("file://") else events.append("request " + r.url))
+        page.goto((out / "report.html").as_uri())
+        assert SCRIPT_DRAFT in page.inner_text("#examples")
+        page.click("th.sort[data-key='cidentity']")
+        order = page.eval_on_selector_all("#examples tbody tr", "rs => rs.map(r => r.dataset.id)")
+        assert [ident[i] for i in order] == sorted(ident[i] for i in order)
+        page.click("th.sort[data-key='cidentity']")  # the same header again: best first
+        order = page.eval_on_selector_all("#examples tbody tr", "rs => rs.map(r => r.dataset.id)")
+        assert [ident[i] for i in order] == sorted((ident[i] for i in order), reverse=True)
+        browser.close()
+    assert events == []
