@@ -282,8 +282,8 @@ def probe(system: System, bench: Bench) -> None:
 
 
 def measure_batch(system: System, bench: Bench, preds: Sequence[Prediction], batch_size: int) -> dict[str, Any]:
-    """Drafts per second at ``batch_size``: ``rewrite_batch`` over the items the system answered
-    (grouped by channel), wall clock of the whole pass."""
+    """Drafts per second at ``batch_size``: ``rewrite_batch`` over the items the system answered,
+    grouped by channel (one call has one channel); seconds are the summed wall clock of the calls."""
     answered = {p.id for p in preds if p.error is None}
     items = [it for it in bench.items if it.id in answered]
     done, seconds, errors = 0, 0.0, 0
