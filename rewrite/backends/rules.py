@@ -198,7 +198,8 @@ class RulesBackend:
             if scenario.prefix and not any(re.search(p, body) for p in scenario.skip_prefix_if):
                 body = _add_prefix(body, scenario.prefix)
             suffix = scenario.suffix.get(channel, "")
-            if suffix and not any(re.search(p, body) for p in scenario.skip_suffix_if):
+            closed = re.search(r"(?:再见|祝您[^，。！？]*)[。！!]?$", body)  # never add a close after goodbye
+            if suffix and not closed and not any(re.search(p, body) for p in scenario.skip_suffix_if):
                 body = _finish(body) + suffix if body else suffix
         if not _TRAILING.sub("", body).strip("，,"):
             body = "请问还有什么可以帮您？"
