@@ -44,15 +44,29 @@ def _fold_char(c: str) -> str:
     return c
 
 
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def validate_draft(text: str, max_chars: int = MAX_DRAFT_CHARS) -> str:
-    """Normalise ``text`` and raise a typed error naming the problem if it can't be rewritten."""
+    """Normalise ``text`` and raise a typed error naming the problem if it can't be rewritten.
+
+    Refused: empty or whitespace-only drafts, drafts of only control/invisible characters, drafts
+    longer than ``max_chars``, and drafts with no Chinese at all (English, emoji, symbols: the
+    product rewrites Chinese replies). HTML or script in a draft is ordinary text: it is carried
+    through as typed and never interpreted.
+    """
     clean = normalise(text)
     if not clean:
+        if text and not text.isspace():
+            raise EmptyDraftError("草稿只包含控制字符或不可见字符：请输入需要改写的中文回复。")
         raise EmptyDraftError("草稿为空：请输入需要改写的回复内容。")
     if len(clean) > max_chars:
         raise DraftTooLongError(
             f"草稿过长（{len(clean)} 字），单次最多改写 {max_chars} 字，请分段提交。"
         )
+    if not _CJK.search(clean):
+        kind = "英文" if re.search(r"[A-Za-z]", clean) else "表情或符号"
+        raise InvalidDraftError(f"草稿中没有中文（只有{kind}）：rewrite 只改写中文客服回复，请输入中文草稿。")
     return clean
 
 
