@@ -7,8 +7,9 @@
 Errors are JSON ``{"error": "<message>", "type": "<ErrorClass>"}`` with a proper status code:
 400 bad input, 413 draft too long, 503 backend unavailable / model missing, 500 unexpected.
 """
-from __future__ import annotations
 
+# No `from __future__ import annotations` here: FastAPI resolves the route signatures
+# (`request: Request`) at definition time, and Request is imported inside create_api.
 import json
 import logging
 from typing import Any
