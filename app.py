@@ -7,6 +7,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
+
+
+def _warm_up(backend: str) -> None:
+    from rewrite import RewriteError, service
+
+    try:
+        service.rewrite_one("你好，请稍等", backend=backend)
+    except RewriteError as e:  # the UI shows the same message on the first request
+        print(f"rewrite: 默认引擎 {backend} 暂不可用：{e}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,10 +28,19 @@ def main(argv: list[str] | None = None) -> int:
 
     import uvicorn
 
+    from rewrite import RewriteError
     from rewrite.api import create_app
 
+    try:
+        app = create_app(default_backend=args.backend)
+    except RewriteError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    # Load the default engine (model, segmenter dictionary) in the background so the first agent's
+    # request does not pay for it; the server answers meanwhile.
+    threading.Thread(target=_warm_up, args=(args.backend,), daemon=True).start()
     print(f"rewrite: http://{args.host}:{args.port}/  (API: POST /api/rewrite, /api/check)", flush=True)
-    uvicorn.run(create_app(default_backend=args.backend), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
 
 
