@@ -11,6 +11,11 @@ checks, so it never imports anything heavy and never fails on odd input. Per mas
    wins) and add its light frame: a prefix (apology, empathy, greeting, 请您稍等) and, per channel,
    a polite close, unless the reply already carries them;
 4. end the reply with a full stop.
+
+A chunk that is already polished (no checker finding, punctuated, no spaces between words) only
+gets the punctuation tidy-up: the fallback must never damage a reply that was already fine. Frames
+are idempotent: a prefix or close whose words the chunk already carries is not added again, so a
+long draft cut into several chunks does not repeat them.
 """
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ from ..protect import PLACEHOLDER_RE
 _END_MARKS = "。！？!?…"
 _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
 _TRAILING = re.compile(r"[，,、；;：:\s]+$")
+_GAP = re.compile(r"(?<=[\u4e00-\u9fff>])[ \t\u3000]+(?=[\u4e00-\u9fff<])")
+_FRAME_CORE = re.compile(r"[，,。！？!?、；;：:\s]+")
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,28 @@ def _add_prefix(text: str, prefix: str) -> str:
     return prefix + text
 
 
+def _core(frame: str) -> str:
+    """A frame's words without punctuation (请您稍等， → 请您稍等), to see whether a text has it."""
+    return _FRAME_CORE.sub("", frame)
+
+
+def _has_frame(text: str, frame: str) -> bool:
+    """Whether ``text`` already carries every clause of ``frame`` (punctuation ignored)."""
+    plain = _core(text)
+    clauses = [c for c in _FRAME_CORE.split(frame) if c]
+    return bool(clauses) and all(c in plain for c in clauses)
+
+
+def _is_polished(text: str, channel: str, directory: Path | None) -> bool:
+    """Already professional: no checker finding, closed by an end mark, no spaces between words."""
+    from ..checker import check  # late: the checker compiles its rules on first use
+
+    body = text.strip()
+    if len(body) < 2 or body[-1] not in _END_MARKS or _GAP.search(body):
+        return False
+    return not check(body, channel=channel, directory=directory).findings
+
+
 class RulesBackend:
     """Deterministic norms-driven rewriter (``load_rewriter("rules")``).
 
@@ -176,12 +205,17 @@ class RulesBackend:
         body = text.strip()
         if not body:
             return text
+        polished = _is_polished(body, channel, self.prompts)
         frozen: list[tuple[int, int]] = []  # spans written by earlier steps
         for step_id, rx, repl in comp.steps:
             tidy = step_id.startswith("punct.")
+            if polished and not tidy:
+                continue
             new, new_frozen = _apply(rx, repl, body, [] if tidy else frozen, frozen)
             if new != body and _placeholders(new) == slots:
                 body, frozen = new, new_frozen
+        if polished:
+            return lead + body + trail
         body = _dedupe(body)
         if channel == "phone":
             body = _QIN_PHONE.sub("", body)
@@ -195,11 +229,20 @@ class RulesBackend:
             # Everything was a brush-off: say the scenario's standard line, or a polite offer to help.
             body = ""
         if scenario is not None:
-            if scenario.prefix and not any(re.search(p, body) for p in scenario.skip_prefix_if):
+            if (
+                scenario.prefix
+                and not _has_frame(body, scenario.prefix)
+                and not any(re.search(p, body) for p in scenario.skip_prefix_if)
+            ):
                 body = _add_prefix(body, scenario.prefix)
             suffix = scenario.suffix.get(channel, "")
             closed = re.search(r"(?:再见|祝您[^，。！？]*)[。！!]?$", body)  # never add a close after goodbye
-            if suffix and not closed and not any(re.search(p, body) for p in scenario.skip_suffix_if):
+            if (
+                suffix
+                and not closed
+                and not _has_frame(body, suffix)
+                and not any(re.search(p, body) for p in scenario.skip_suffix_if)
+            ):
                 body = _finish(body) + suffix if body else suffix
         if not _TRAILING.sub("", body).strip("，,"):
             body = "请问还有什么可以帮您？"
