@@ -25,7 +25,7 @@ PAIRS = [
     {"draft": "等下 我查查", "reference": "请您稍等，我为您查询。", "keep": [], "channel": "phone"},
     {"draft": "退款58元已经退了", "reference": "您好，退款58元已经原路退回，请您查收。", "keep": ["58元"], "channel": "chat"},
     # A literal <OOV1> teaches the model to carry the backend's out-of-vocabulary placeholder.
-    {"draft": "你的包裹<OOV1>到了 自己来拿", "reference": "您好，您的包裹<OOV1>已经到了，请您前来领取。", "keep": [], "channel": "phone"},
+    {"draft": "你的包裹<OOV1>到了 来领取吧", "reference": "您好，您的包裹<OOV1>已经到了，请您前来领取。", "keep": [], "channel": "phone"},
 ]
 TINY = ["--d-model", "32", "--encoder-layers", "1", "--decoder-layers", "1", "--attention-heads", "2", "--ffn-dim", "64",
         "--batch-size", "8", "--learning-rate", "3e-3", "--warmup-steps", "20", "--label-smoothing", "0",
@@ -97,7 +97,7 @@ def test_generate_candidates_placeholders_and_oov(tiny_model):
     assert cands[0][0] == "您好，退款<AMT1>已经原路退回，请您查收。"  # memorised, placeholder carried
     assert cands == be.generate([p.masked, "喂 说吧什么事"], n=3, channel="chat")  # deterministic
     # A character the vocabulary never saw is carried through, never turned into <unk>.
-    out = be.generate(["你的包裹㐀到了 自己来拿"], n=2, channel="phone")[0]
+    out = be.generate(["你的包裹㐀到了 来领取吧"], n=2, channel="phone")[0]
     assert out and out[0] == "您好，您的包裹㐀已经到了，请您前来领取。"
     assert all("<unk>" not in c and "<OOV" not in c for c in out)
     assert len(be.model_hash) == 12
@@ -175,3 +175,18 @@ def test_shipped_model_rewrites_seed_drafts():
     for row, res in zip(rows, rw.rewrite_batch([r["draft"] for r in rows], channel="phone", keep=[r["keep"] for r in rows])):
         assert res.findings_after == [], (row["draft"], res.target, res.findings_after)
         assert all(span in res.target for span in row["keep"]), (row["keep"], res.target)
+
+
+@pytest.mark.parametrize(
+    "source, candidate, at_least, below",
+    [
+        ("包年的发票开过一次了 不能重复开", "非常抱歉，包年费用的发票已经开具过一次，无法重复开具。", 0.7, 1.01),
+        ("包年的发票开过一次了 不能重复开", "非常抱歉，包年目前暂时无法发货，请您留意查收。", 0.0, 0.7),
+        ("喂 说吧什么事", "您好，请问有什么可以帮您？", 1.0, 1.01),  # too little content to judge
+        ("<ENT1>的<AMT1>退了", "您好，<ENT1>的<AMT1>已经退回。", 1.0, 1.01),  # placeholders are the pipeline's job
+    ],
+)
+def test_content_coverage(source, candidate, at_least, below):
+    from rewrite.backends.seq2seq import content_coverage
+
+    assert at_least <= content_coverage(source, candidate) < below

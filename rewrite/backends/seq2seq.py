@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,6 +27,36 @@ CT2_SUBDIR = "ct2"
 ENGINES = ("auto", "ct2", "hf")
 #: Generated tokens allowed per source token (plus a constant), so a reply can grow but not run on.
 LENGTH_RATIO, LENGTH_EXTRA = 2.0, 20
+#: A candidate must carry at least this share of the draft's content characters (see
+#: :func:`content_coverage`); below it the candidate has lost what the draft said and is dropped.
+MIN_COVERAGE = 0.7
+#: Sources with fewer content characters than this are not judged by coverage.
+MIN_CONTENT_CHARS = 3
+#: Order candidates by coverage (stable, beam order within ties of equal coverage) when True.
+SORT_BY_COVERAGE = False
+#: Characters that carry no content of their own: particles, pronouns, fillers, light verbs.
+#: Negations (不, 没, 别) are content and are not listed.
+_FUNCTION_CHARS = frozenset(
+    "的了吧啊呢吗呀嘛哈哦喔噢喂嗯唉哎诶啦咯么你您我他她它们这那哪个些是在有就都也还又再要会能可以"
+    "得地着过把被让跟和与及或但而且很太挺真好行对啥什怎样说讲问去来给下上一呗哟亲"
+)
+_PLACEHOLDER_TOKEN = re.compile(r"<[A-Z]+\d+>")
+
+
+def content_chars(text: str) -> set[str]:
+    """The CJK characters of ``text`` that carry content (placeholders and function words out)."""
+    return {c for c in _PLACEHOLDER_TOKEN.sub("", text) if "\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS}
+
+
+def content_coverage(source: str, candidate: str) -> float:
+    """Share of the source's content characters that the candidate still contains (1.0 when the
+    source has none). Paraphrase keeps most of them (不能重复开 → 无法重复开具); a candidate that
+    snapped to another reply keeps few."""
+    need = content_chars(source)
+    if len(need) < MIN_CONTENT_CHARS:
+        return 1.0  # too little content to judge ("喂 说吧什么事" → "您好，请问有什么可以帮您？")
+    have = set(candidate)
+    return sum(c in have for c in need) / len(need)
 
 
 def shipped_model_dir() -> Path:
@@ -57,13 +88,16 @@ class Seq2SeqBackend:
     name = "seq2seq"
     use_fallback = True
 
-    def __init__(self, model_dir: str | Path | None = None, engine: str = "auto", beams: int = 4, threads: int = 1):
+    def __init__(self, model_dir: str | Path | None = None, engine: str = "auto", beams: int = 4, threads: int = 1,
+                 min_coverage: float = MIN_COVERAGE, rank_by_coverage: bool = SORT_BY_COVERAGE):
         if engine not in ENGINES:
             raise BackendUnavailableError(f"未知的推理引擎 {engine!r}，可选：{'、'.join(ENGINES)}。")
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
         self.requested_engine = engine
         self.beams = max(1, int(beams))
         self.threads = max(1, int(threads))
+        self.min_coverage = float(min_coverage)
+        self.rank_by_coverage = bool(rank_by_coverage)
         self._lock = threading.Lock()
         self._loaded = False
         self._tok: Any = None
@@ -141,8 +175,10 @@ class Seq2SeqBackend:
     def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
         """Up to ``n`` candidates per masked chunk, best first (deterministic beam search).
 
-        Candidates that lose, repeat or invent an out-of-vocabulary placeholder are dropped, so a
-        chunk can come back with fewer than ``n`` (or none: the pipeline then falls back).
+        Dropped here, so a chunk can come back with fewer than ``n`` (or none: the pipeline then
+        falls back to the rules backend and says so): candidates that lose, repeat or invent an
+        out-of-vocabulary placeholder, and candidates that keep less than ``min_coverage`` of the
+        draft's content characters (:func:`content_coverage`): the model said something else.
         """
         if not chunks:
             return []
@@ -157,15 +193,20 @@ class Seq2SeqBackend:
         else:
             raw = self._generate_hf(sources, n, beams)
         out: list[list[str]] = []
-        for cands, sl in zip(raw, slots):
-            keep = []
+        for cands, sl, src_text in zip(raw, slots, masked):
+            scored: list[tuple[float, str]] = []
             for c in cands:
                 if "<unk>" in c or not tok.oov_ok(c, sl):
                     continue
+                cov = content_coverage(src_text, c)
+                if cov < self.min_coverage:
+                    continue  # lost what the draft said (or snapped to another reply)
                 text = tok.restore_oov(c, sl)
-                if text and text not in keep:
-                    keep.append(text)
-            out.append(keep[:n])
+                if text and all(text != t for _, t in scored):
+                    scored.append((cov, text))
+            if self.rank_by_coverage:
+                scored.sort(key=lambda x: -x[0])  # stable: beam order among equals
+            out.append([t for _, t in scored[:n]])
         return out
 
     def _max_len(self, src_len: int) -> int:
