@@ -34,6 +34,12 @@ class Backend(Protocol):
     def generate(self, chunks: Sequence[str], *, n: int, channel: str) -> list[list[str]]: ...
 
 
+def _position_kw(backend: Backend, positions: list[tuple[bool, bool]]) -> dict:
+    """``positions=[(starts_reply, ends_reply), …]`` for a backend that asks for it
+    (``wants_positions = True``, e.g. rules: opening/closing frames only where the reply starts/ends)."""
+    return {"positions": positions} if getattr(backend, "wants_positions", False) else {}
+
+
 @dataclass
 class _Choice:
     text: str
@@ -87,7 +93,14 @@ class Rewriter:
             [protect_for_model(c, keep=k) for c in chunk_text(src)] for src, k in zip(sources, keeps)
         ]
         flat = [p for chunks in chunked for p in chunks]
-        cands = self.backend.generate([p.masked for p in flat], n=max(n, 4), channel=channel) if flat else []
+        positions = [(j == 0, j == len(chunks) - 1) for chunks in chunked for j in range(len(chunks))]
+        cands = (
+            self.backend.generate(
+                [p.masked for p in flat], n=max(n, 4), channel=channel, **_position_kw(self.backend, positions)
+            )
+            if flat
+            else []
+        )
         fb_cands: list[list[str]] | None = None
 
         # Per chunk: every candidate that passes, ranked; the fallback when none does.
@@ -114,7 +127,12 @@ class Rewriter:
                 need_fb.append(i)
                 ranked[-1] = sorted(bad, key=lambda ch: _penalty(ch.findings) + 100 * (ch.why.startswith(("丢失", "重复", "凭空"))))
         if need_fb and self.fallback is not None:
-            fb_cands = self.fallback.generate([flat[i].masked for i in need_fb], n=1, channel=channel)
+            fb_cands = self.fallback.generate(
+                [flat[i].masked for i in need_fb],
+                n=1,
+                channel=channel,
+                **_position_kw(self.fallback, [positions[i] for i in need_fb]),
+            )
             for i, cs in zip(need_fb, fb_cands):
                 text = restore(cs[0], flat[i].slots)
                 why = ranked[i][0].why if ranked[i] else "没有候选"

@@ -187,16 +187,35 @@ class RulesBackend:
 
     name = "rules"
     use_fallback = False
+    #: The pipeline passes ``positions`` (does the chunk start / end the reply?) so a long draft cut
+    #: into chunks gets one opening frame and one close, not one per chunk.
+    wants_positions = True
 
     def __init__(self, prompts: str | Path | None = None, **_: object):
         self.prompts = Path(prompts) if prompts else None
 
-    def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
-        """One candidate per masked chunk (the rules are deterministic, so ``n`` adds nothing)."""
-        return [[self.rewrite_chunk(c, channel=channel)] for c in chunks]
+    def generate(
+        self,
+        chunks: Sequence[str],
+        *,
+        n: int = 1,
+        channel: str = "phone",
+        positions: Sequence[tuple[bool, bool]] | None = None,
+    ) -> list[list[str]]:
+        """One candidate per masked chunk (the rules are deterministic, so ``n`` adds nothing).
 
-    def rewrite_chunk(self, text: str, *, channel: str = "phone") -> str:
-        """Rewrite one masked chunk; placeholders come back exactly once each, unchanged."""
+        ``positions``: per chunk, whether it starts and whether it ends its reply (default: both,
+        i.e. each chunk is a whole reply). The prefix frame goes only on a starting chunk, the close
+        only on an ending one.
+        """
+        pos = list(positions) if positions is not None else [(True, True)] * len(chunks)
+        return [[self.rewrite_chunk(c, channel=channel, starts=s, ends=e)] for c, (s, e) in zip(chunks, pos)]
+
+    def rewrite_chunk(self, text: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> str:
+        """Rewrite one masked chunk; placeholders come back exactly once each, unchanged.
+
+        ``starts`` / ``ends``: whether the chunk begins / closes the reply (frames go only there).
+        """
         comp = _compiled(self.prompts)
         original = text
         slots = _placeholders(text)
@@ -230,7 +249,8 @@ class RulesBackend:
             body = ""
         if scenario is not None:
             if (
-                scenario.prefix
+                starts
+                and scenario.prefix
                 and not _has_frame(body, scenario.prefix)
                 and not any(re.search(p, body) for p in scenario.skip_prefix_if)
             ):
@@ -238,7 +258,8 @@ class RulesBackend:
             suffix = scenario.suffix.get(channel, "")
             closed = re.search(r"(?:再见|祝您[^，。！？]*)[。！!]?$", body)  # never add a close after goodbye
             if (
-                suffix
+                ends
+                and suffix
                 and not closed
                 and not _has_frame(body, suffix)
                 and not any(re.search(p, body) for p in scenario.skip_suffix_if)
