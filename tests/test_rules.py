@@ -183,3 +183,110 @@ def test_masked_chunks_from_the_pipeline_round_trip():
     p = protect_for_model("你的订单20240517886明天到，运费12元你自己出")
     out = RulesBackend().generate([p.masked], n=1, channel="chat")[0][0]
     assert placeholder_problems(out, p.slots) == []
+
+
+POLISHED = [
+    "对不起，您的声音很小，请问您是否使用免提方式？请您拿起话筒说话好吗？",
+    "对不起，他不在，有什么事情需要我转告他吗？",
+    "非常抱歉，师傅今天未能按约定时间上门，耽误了您的时间。我已为您重新预约明天上午9点到11点，请问这个时间您方便吗？",
+    "您好，您的机顶盒已成功办理报停，报停期间不收取收视费，如需恢复请随时联系我们。",
+]
+
+
+@pytest.mark.parametrize("text", POLISHED)
+@pytest.mark.parametrize("channel", ["phone", "chat"])
+def test_polished_reply_comes_back_unchanged(rules, text, channel):
+    assert not check(text, channel=channel).findings
+    assert rules.rewrite(text, channel=channel).target == text
+
+
+def test_bench_self_mapping_items_are_left_alone(rules):
+    rows = []
+    for name in ("seed", "heldout"):
+        path = REPO / "eval" / "bench" / f"{name}.jsonl"
+        if path.exists():
+            with open(path, encoding="utf-8") as f:
+                rows += [json.loads(line) for line in f if line.strip()]
+    rows = [r for r in rows if r["draft"] == r["reference"] and not check(r["draft"], channel=r["channel"]).findings]
+    if len(rows) < 10:
+        pytest.skip("the benches are not there yet")
+    changed = [
+        (r["draft"], out.target)
+        for r in rows
+        if (out := rules.rewrite(r["draft"], channel=r["channel"], keep=r.get("keep", []))).target != r["draft"]
+    ]
+    assert not changed, changed
+
+
+def test_polished_but_half_width_punctuation_is_only_tidied(rules):
+    out = rules.rewrite("好的,我现在帮您催一下?").target
+    assert out == "好的，我现在帮您催一下？"
+
+
+def test_speak_only_as_a_whole_clause(rules):
+    assert "您好，请讲" in rules.rewrite("喂 说话啊？").target
+    out = rules.rewrite("你拿起话筒说话好吗").target
+    assert "说话" in out and "请讲" not in out, out
+
+
+def test_blame_is_softened(rules):
+    out = rules.rewrite("KIS月卡续订要等三天,页面上都写着,你自己没看。").target
+    assert "你" not in out and "自己" not in out and "没看" not in out, out
+    assert "解释清楚" in out and "KIS" in out and "三天" in out, out
+    out = rules.rewrite("运费险是你自己没勾吧").target
+    assert "你自己" not in out and "您自己" not in out and "运费险" in out, out
+
+
+def test_number_before_haoma_is_kept(rules):
+    draft = "你打114号码问一下好了。"
+    for keep in ([], ["114"]):
+        out = rules.rewrite(draft, keep=keep).target
+        assert "114" in out and "咨询" in out, out
+        for s, e, _ in find_facts(draft):
+            assert draft[s:e] in out, (draft[s:e], out)
+
+
+@pytest.mark.parametrize(
+    "draft, gone",
+    [
+        ("俺们这木有这个套餐 你问啥", ["俺", "木有", "啥"]),
+        ("这咋整 咋回事", ["咋"]),
+        ("你等一下 我给你查查", ["你等一下", "您等一下"]),
+        ("行 就这样 挂了啊", ["挂了", "行"]),
+        ("你骂人我就挂了啊 单号报一下", ["骂人", "挂了"]),
+        ("这款理财稳赚不赔 收益肯定4%以上", ["稳赚", "肯定", "无法赔"]),
+    ],
+)
+def test_colloquial_and_brush_off_phrases_go(rules, draft, gone):
+    r = rules.rewrite(draft)
+    for w in gone:
+        assert w not in r.target, (w, r.target)
+    assert not r.findings_after, r.target
+    for s, e, _ in find_facts(draft):
+        assert draft[s:e] in r.target
+
+
+def test_frames_are_idempotent(rules):
+    once = rules.rewrite("你等一下 我给你查一下").target
+    assert once.count("稍等") == 1 and once.count("挂机") <= 1, once
+    again = rules.rewrite(once).target
+    assert again == once
+    sc = detect_scenario("不行")
+    text = sc.prefix + "这个暂时无法办理"
+    out = RulesBackend().generate([text], n=1, channel="phone")[0][0]
+    assert out.count(sc.prefix.rstrip("，")) == 1, out
+
+
+def test_long_draft_gets_one_opening_and_one_close(rules):
+    from rewrite.text import chunk_text
+
+    sentence = "我给你查一下这个订单的物流信息，快递那边说昨天已经发出了但是一直没有更新，可能是中转站积压了比较多的件所以扫描晚了一点。"
+    draft = sentence * 3
+    assert len(chunk_text(draft)) >= 2
+    out = rules.rewrite(draft).target
+    assert out.count("请您稍等") == 1 and out.startswith("请您稍等"), out
+    assert out.count("请不要挂机") == 1 and out.endswith("请不要挂机，谢谢！"), out
+    assert out.count("物流信息") == 3
+    # a chunk that neither starts nor ends its reply gets no frame at all
+    mid = RulesBackend().generate([sentence], n=1, channel="phone", positions=[(False, False)])[0][0]
+    assert "稍等" not in mid and "挂机" not in mid, mid
