@@ -12,8 +12,9 @@ checks, so it never imports anything heavy and never fails on odd input. Per mas
    a polite close, unless the reply already carries them;
 4. end the reply with a full stop.
 
-A chunk that is already polished (no checker finding, punctuated, no spaces between words) only
-gets the punctuation tidy-up: the fallback must never damage a reply that was already fine. Frames
+A chunk that is already polished (no checker finding, punctuated, no spaces between words, polite
+register) only gets the punctuation tidy-up: the fallback must never damage a reply that was
+already fine. Frames
 are idempotent: a prefix or close whose words the chunk already carries is not added again, so a
 long draft cut into several chunks does not repeat them.
 """
@@ -173,12 +174,16 @@ def _has_frame(text: str, frame: str) -> bool:
     return bool(clauses) and all(c in plain for c in clauses)
 
 
+_POLITE = re.compile(r"您|请|抱歉|对不起|谢谢|感谢|不好意思|麻烦")
+
+
 def _is_polished(text: str, channel: str, directory: Path | None) -> bool:
-    """Already professional: no checker finding, closed by an end mark, no spaces between words."""
+    """Already professional: no checker finding, closed by an end mark, no spaces between words,
+    and in the polite register (您, 请, 抱歉 …): a blunt line the checker misses still gets rewritten."""
     from ..checker import check  # late: the checker compiles its rules on first use
 
     body = text.strip()
-    if len(body) < 2 or body[-1] not in _END_MARKS or _GAP.search(body):
+    if len(body) < 2 or body[-1] not in _END_MARKS or _GAP.search(body) or not _POLITE.search(body):
         return False
     return not check(body, channel=channel, directory=directory).findings
 
