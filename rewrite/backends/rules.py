@@ -142,11 +142,11 @@ def _dedupe(text: str) -> str:
     return "".join(out)
 
 
-_QUESTION_END = re.compile(r"(?:^|[。！？!?])(?:请问[^。！？!?]*|[^。！？!?]*吗)$")
+_QUESTION_END = re.compile(r"(?:^|[。！？!?，,；;])(?:请问[^。！？!?，,；;]*|[^。！？!?]*吗)$")
 
 
 def _finish(text: str) -> str:
-    """Close with an end mark: a question mark after a question (…吗, 请问…), else a full stop."""
+    """Close with an end mark: a question mark after a question (…吗, a last clause 请问…), else a full stop."""
     text = _TRAILING.sub("", text.strip())
     if text and text[-1] not in _END_MARKS:
         text += "？" if _QUESTION_END.search(text) else "。"
