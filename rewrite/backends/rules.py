@@ -5,7 +5,8 @@ checks, so it never imports anything heavy and never fails on odd input. Per mas
 
 1. apply the ordered steps of ``replacements.yaml`` (whole-clause tones first, then 禁用语 and
    “不” words, over-promises, 你→您, slang particles, punctuation). A step that would drop,
-   duplicate or invent a placeholder (``<AMT1>``) is skipped for that chunk, so facts pass through;
+   duplicate or invent a placeholder (``<AMT1>``) is skipped for that chunk, so facts pass through
+   (a name said twice, ``<ENT1>…<ENT1>``, may come back once);
 2. on the phone, drop the chat-only address 亲;
 3. recognise the scenario with the ``detect`` regexes of ``phrasebook.yaml`` (highest priority
    wins) and add its light frame: a prefix (apology, empathy, greeting, 请您稍等) and, per channel,
@@ -67,6 +68,14 @@ def _compiled(directory: Path | None = None) -> _Compiled:
 
 def _placeholders(text: str) -> Counter[str]:
     return Counter(m.group(0) for m in PLACEHOLDER_RE.finditer(text))
+
+
+def _slots_kept(new: Counter[str], slots: Counter[str]) -> bool:
+    """Every placeholder still there and none invented; facts exactly as often as before, a name
+    (``<ENT1>``) at least once (“规定就是规定” may become “这是相关规定”)."""
+    if set(new) != set(slots):
+        return False
+    return all(new[p] == n or (p.startswith("<ENT") and 1 <= new[p] <= n) for p, n in slots.items())
 
 
 def detect_scenario(draft: str, directory: Path | None = None) -> Scenario | None:
@@ -240,7 +249,7 @@ class RulesBackend:
             if polished and not tidy:
                 continue
             new, new_frozen = _apply(rx, repl, body, [] if tidy else frozen, frozen)
-            if new != body and _placeholders(new) == slots:
+            if new != body and _slots_kept(_placeholders(new), slots):
                 body, frozen = new, new_frozen
         if polished:
             return lead + body + trail
