@@ -245,7 +245,7 @@ class RulesBackend:
         polished = _is_polished(body, channel, self.prompts)
         frozen: list[tuple[int, int]] = []  # spans written by earlier steps
         for step_id, rx, repl in comp.steps:
-            tidy = step_id.startswith("punct.")
+            tidy = step_id.startswith(("punct.", "tidy."))  # these also reach text earlier steps wrote
             if polished and not tidy:
                 continue
             new, new_frozen = _apply(rx, repl, body, [] if tidy else frozen, frozen)
@@ -280,7 +280,7 @@ class RulesBackend:
                 and suffix
                 and not closed
                 and not _has_frame(body, suffix)
-                and not any(re.search(p, body) for p in scenario.skip_suffix_if)
+                and not any(re.search(p, _finish(body)) for p in scenario.skip_suffix_if)
             ):
                 body = _finish(body) + suffix if body else suffix
         if not _TRAILING.sub("", body).strip("，,"):
