@@ -290,3 +290,34 @@ def test_long_draft_gets_one_opening_and_one_close(rules):
     # a chunk that neither starts nor ends its reply gets no frame at all
     mid = RulesBackend().generate([sentence], n=1, channel="phone", positions=[(False, False)])[0][0]
     assert "稍等" not in mid and "挂机" not in mid, mid
+
+
+def test_pipeline_passes_positions_only_to_backends_that_ask():
+    from rewrite.pipeline import Rewriter
+
+    class Plain:
+        name = "plain"
+        use_fallback = False
+
+        def __init__(self):
+            self.calls = []
+
+        def generate(self, chunks, *, n, channel):  # no ``positions`` keyword: must still work
+            self.calls.append(list(chunks))
+            return [[c] for c in chunks]
+
+    class Asks(Plain):
+        wants_positions = True
+
+        def generate(self, chunks, *, n, channel, positions):
+            self.calls.append(list(positions))
+            return [[c] for c in chunks]
+
+    sentence = "您好，我为您查询一下这个订单的物流信息，快递那边显示昨天已经发出，目前正在运输途中，请您耐心等待。"
+    draft = sentence * 3
+    plain, asks = Plain(), Asks()
+    assert Rewriter(plain).rewrite(draft).target == draft
+    assert Rewriter(asks).rewrite_batch([draft, "好的。"])[0].target == draft
+    pos = asks.calls[0]
+    assert len(pos) >= 3 and pos[0] == (True, False) and pos[-2] == (False, True) and pos[-1] == (True, True)
+    assert all(p == (False, False) for p in pos[1:-2])
