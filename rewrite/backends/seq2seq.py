@@ -30,6 +30,11 @@ LENGTH_RATIO, LENGTH_EXTRA = 2.0, 20
 #: A candidate must carry at least this share of the draft's content characters (see
 #: :func:`content_coverage`); below it the candidate has lost what the draft said and is dropped.
 MIN_COVERAGE = 0.7
+#: A candidate whose mean log-probability per token is below this is dropped: the model is
+#: unsure, and on validation pairs its unsure outputs scored below the rules backend. A model
+#: directory can set its own gates in ``inference.json`` (``min_score``, ``min_coverage``).
+MIN_SCORE = -0.3
+INFERENCE_FILE = "inference.json"
 #: Sources with fewer content characters than this are not judged by coverage.
 MIN_CONTENT_CHARS = 3
 #: Order candidates by coverage (stable, beam order within ties of equal coverage) when True.
@@ -89,14 +94,17 @@ class Seq2SeqBackend:
     use_fallback = True
 
     def __init__(self, model_dir: str | Path | None = None, engine: str = "auto", beams: int = 4, threads: int = 1,
-                 min_coverage: float = MIN_COVERAGE, rank_by_coverage: bool = SORT_BY_COVERAGE):
+                 min_coverage: float | None = None, rank_by_coverage: bool = SORT_BY_COVERAGE,
+                 min_score: float | None = None):
         if engine not in ENGINES:
             raise BackendUnavailableError(f"未知的推理引擎 {engine!r}，可选：{'、'.join(ENGINES)}。")
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
         self.requested_engine = engine
         self.beams = max(1, int(beams))
         self.threads = max(1, int(threads))
-        self.min_coverage = float(min_coverage)
+        self._min_coverage = min_coverage
+        self._min_score = min_score
+        self.min_coverage, self.min_score = MIN_COVERAGE, MIN_SCORE
         self.rank_by_coverage = bool(rank_by_coverage)
         self._lock = threading.Lock()
         self._loaded = False
@@ -129,6 +137,13 @@ class Seq2SeqBackend:
             from ..tokenizer import CharTokenizer
 
             self._tok = CharTokenizer.load(self.model_dir)
+            gates: dict[str, Any] = {}
+            if (self.model_dir / INFERENCE_FILE).is_file():
+                import json
+
+                gates = json.loads((self.model_dir / INFERENCE_FILE).read_text(encoding="utf-8"))
+            self.min_coverage = float(self._min_coverage if self._min_coverage is not None else gates.get("min_coverage", MIN_COVERAGE))
+            self.min_score = float(self._min_score if self._min_score is not None else gates.get("min_score", MIN_SCORE))
             engine = self.requested_engine
             ct2_dir = self.model_dir / CT2_SUBDIR
             if engine == "auto":
@@ -195,7 +210,9 @@ class Seq2SeqBackend:
         out: list[list[str]] = []
         for cands, sl, src_text in zip(raw, slots, masked):
             scored: list[tuple[float, str]] = []
-            for c in cands:
+            for c, logp in cands:
+                if logp < self.min_score:
+                    continue  # the model is unsure: the rules backend does better on such drafts
                 if "<unk>" in c or not tok.oov_ok(c, sl):
                     continue
                 cov = content_coverage(src_text, c)
@@ -215,23 +232,26 @@ class Seq2SeqBackend:
             limit = self._model.config.max_position_embeddings - 2
         return min(limit, int(src_len * LENGTH_RATIO) + LENGTH_EXTRA)
 
-    def _generate_ct2(self, sources: list[list[str]], n: int, beams: int) -> list[list[str]]:
+    def _generate_ct2(self, sources: list[list[str]], n: int, beams: int) -> list[list[tuple[str, float]]]:
+        """Hypotheses with their mean log-probability per token (length_penalty 1)."""
         results = self._translator.translate_batch(
             sources,
             beam_size=beams,
             num_hypotheses=n,
             max_decoding_length=max(self._max_len(len(s)) for s in sources),
             max_batch_size=32,
+            return_scores=True,
+            disable_unk=True,
         )
-        return [[self._tok.detokenize(h) for h in r.hypotheses] for r in results]
+        return [[(self._tok.detokenize(h), float(s)) for h, s in zip(r.hypotheses, r.scores)] for r in results]
 
-    def _generate_hf(self, sources: list[list[str]], n: int, beams: int) -> list[list[str]]:
+    def _generate_hf(self, sources: list[list[str]], n: int, beams: int) -> list[list[tuple[str, float]]]:
         torch = self._torch
         tok = self._tok
-        out: list[list[str]] = []
+        out: list[list[tuple[str, float]]] = []
         # Batches of similar length; the order of results follows the input.
         order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
-        by_index: dict[int, list[str]] = {}
+        by_index: dict[int, list[tuple[str, float]]] = {}
         for start in range(0, len(order), 32):
             idx = order[start : start + 32]
             ids = [tok.ids(sources[i]) for i in idx]
@@ -250,9 +270,14 @@ class Seq2SeqBackend:
                     max_new_tokens=self._max_len(width),
                     do_sample=False,
                     early_stopping=True,
+                    length_penalty=1.0,
+                    output_scores=True,
+                    return_dict_in_generate=True,
+                    bad_words_ids=[[tok.unk_id]],
                 )
+            seqs, scores = gen.sequences, gen.sequences_scores
             for row, i in enumerate(idx):
-                by_index[i] = [tok.decode(seq.tolist()) for seq in gen[row * n : (row + 1) * n]]
+                by_index[i] = [(tok.decode(seqs[k].tolist()), float(scores[k])) for k in range(row * n, (row + 1) * n)]
         for i in range(len(sources)):
             out.append(by_index[i])
         return out
