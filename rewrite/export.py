@@ -94,7 +94,7 @@ def compare_engines(model_dir: str | Path, drafts: Sequence[str], channel: str =
 
 
 #: Files of a trained model directory that the shipped copy carries.
-SHIP_FILES = ("config.json", "generation_config.json", "model.safetensors", "char_tokenizer.json", "all_results.json", "rewrite_train.json")
+SHIP_FILES = ("config.json", "generation_config.json", "model.safetensors", "char_tokenizer.json", "inference.json", "all_results.json", "rewrite_train.json")
 
 
 def ship(model_dir: str | Path, dest: str | Path | None = None, quantization: str = "int8") -> dict[str, Any]:

@@ -101,6 +101,8 @@ def test_generate_candidates_placeholders_and_oov(tiny_model):
     assert out and out[0] == "您好，您的包裹㐀已经到了，请您前来领取。"
     assert all("<unk>" not in c and "<OOV" not in c for c in out)
     assert len(be.model_hash) == 12
+    # The confidence gate: no candidate has a mean log-probability above 0, so all are dropped.
+    assert Seq2SeqBackend(tiny_model, engine="hf", min_score=0.01).generate([p.masked], n=2, channel="chat") == [[]]
 
 
 def test_missing_model_names_the_fix(tmp_path):
