@@ -73,3 +73,11 @@ def test_200_concurrent_requests_all_succeed(app_server):
         results = list(pool.map(one, drafts))
     assert all(s == 200 for s, _ in results), [b for s, b in results if s != 200][:3]
     assert all(d.split("工单")[1][:10] in b["rewrite"] for d, (_, b) in zip(drafts, results))
+
+
+def test_load_benchmark_reports_latency_without_asserting_it(app_server):
+    from rewrite.bench_api import load
+
+    row = load(app_server["url"] + "/api/rewrite", ["你等一下 我查查", "不行 退不了"], "rules", requests=20, concurrency=5)
+    assert row["ok"] == 20 and row["requests"] == 20
+    assert row["p50_ms"] <= row["p95_ms"] <= row["max_ms"] and row["req_per_s"] > 0
