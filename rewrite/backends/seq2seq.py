@@ -95,7 +95,7 @@ class Seq2SeqBackend:
 
     def __init__(self, model_dir: str | Path | None = None, engine: str = "auto", beams: int = 4, threads: int = 1,
                  min_coverage: float | None = None, rank_by_coverage: bool = SORT_BY_COVERAGE,
-                 min_score: float | None = None):
+                 min_score: float | None = None, keep_polished: bool = True):
         if engine not in ENGINES:
             raise BackendUnavailableError(f"未知的推理引擎 {engine!r}，可选：{'、'.join(ENGINES)}。")
         self.model_dir = Path(model_dir) if model_dir else default_model_dir()
@@ -106,6 +106,7 @@ class Seq2SeqBackend:
         self._min_score = min_score
         self.min_coverage, self.min_score = MIN_COVERAGE, MIN_SCORE
         self.rank_by_coverage = bool(rank_by_coverage)
+        self.keep_polished = bool(keep_polished)
         self._lock = threading.Lock()
         self._loaded = False
         self._tok: Any = None
@@ -201,12 +202,32 @@ class Seq2SeqBackend:
         tok = self._tok
         n = max(1, int(n))
         beams = max(self.beams, n)
-        masked, slots = zip(*(tok.mask_oov(c) for c in chunks))
+        # An already professional chunk is returned as it is: the model can only make it worse.
+        polished = [self._is_polished(c, channel) for c in chunks]
+        todo = [i for i, p in enumerate(polished) if not p]
+        masked, slots = zip(*(tok.mask_oov(chunks[i]) for i in todo)) if todo else ((), ())
         sources = [tok.source_tokens(m, channel) for m in masked]
-        if self.engine == "ct2":
+        if not sources:
+            raw = []
+        elif self.engine == "ct2":
             raw = self._generate_ct2(sources, n, beams)
         else:
             raw = self._generate_hf(sources, n, beams)
+        result: list[list[str]] = [[c] if p else [] for c, p in zip(chunks, polished)]
+        for i, cands in zip(todo, self._select(raw, slots, masked, n)):
+            result[i] = cands
+        return result
+
+    def _is_polished(self, chunk: str, channel: str) -> bool:
+        if not self.keep_polished:
+            return False
+        from .rules import _is_polished  # one definition of "already professional", shared with rules
+
+        return _is_polished(chunk, channel, None)
+
+    def _select(self, raw: list[list[tuple[str, float]]], slots: Sequence[dict[str, str]], masked: Sequence[str], n: int) -> list[list[str]]:
+        """Apply the gates to the engine's hypotheses (see :meth:`generate`)."""
+        tok = self._tok
         out: list[list[str]] = []
         for cands, sl, src_text in zip(raw, slots, masked):
             scored: list[tuple[float, str]] = []
