@@ -210,9 +210,9 @@ class Seq2SeqBackend:
         if not sources:
             raw = []
         elif self.engine == "ct2":
-            raw = self._generate_ct2(sources, n, beams)
+            raw = self._generate_ct2(sources, beams, beams)
         else:
-            raw = self._generate_hf(sources, n, beams)
+            raw = self._generate_hf(sources, beams, beams)
         result: list[list[str]] = [[c] if p else [] for c, p in zip(chunks, polished)]
         for i, cands in zip(todo, self._select(raw, slots, masked, n)):
             result[i] = cands
