@@ -86,8 +86,10 @@ def compare_engines(model_dir: str | Path, drafts: Sequence[str], channel: str =
     from .text import chunk_text, validate_draft
 
     chunks = [protect_for_model(c).masked for d in drafts for c in chunk_text(validate_draft(d))]
-    hf = Seq2SeqBackend(model_dir, engine="hf", beams=beams).generate(chunks, n=1, channel=channel)
-    ct = Seq2SeqBackend(model_dir, engine="ct2", beams=beams).generate(chunks, n=1, channel=channel)
+    # Raw engines: no gates, no pass-through of polished chunks, so every chunk is compared.
+    raw = dict(beams=beams, min_score=float("-inf"), min_coverage=0.0, keep_polished=False)
+    hf = Seq2SeqBackend(model_dir, engine="hf", **raw).generate(chunks, n=1, channel=channel)
+    ct = Seq2SeqBackend(model_dir, engine="ct2", **raw).generate(chunks, n=1, channel=channel)
     same = [a[:1] == b[:1] for a, b in zip(hf, ct)]
     diffs = [{"source": c, "hf": (a or [""])[0], "ct2": (b or [""])[0]} for c, a, b, s in zip(chunks, hf, ct, same) if not s]
     return {"n": len(chunks), "exact_match": round(100.0 * sum(same) / max(1, len(same)), 2), "differences": diffs[:20]}
