@@ -107,6 +107,7 @@ class Seq2SeqBackend:
         self.min_coverage, self.min_score = MIN_COVERAGE, MIN_SCORE
         self.rank_by_coverage = bool(rank_by_coverage)
         self.keep_polished = bool(keep_polished)
+        self._rules_backend: Any = None
         self._lock = threading.Lock()
         self._loaded = False
         self._tok: Any = None
@@ -202,7 +203,7 @@ class Seq2SeqBackend:
         tok = self._tok
         n = max(1, int(n))
         beams = max(self.beams, n)
-        # An already professional chunk is returned as it is: the model can only make it worse.
+        # An already professional chunk is not given to the model: it can only make it worse.
         polished = [self._is_polished(c, channel) for c in chunks]
         todo = [i for i, p in enumerate(polished) if not p]
         masked, slots = zip(*(tok.mask_oov(chunks[i]) for i in todo)) if todo else ((), ())
@@ -213,10 +214,21 @@ class Seq2SeqBackend:
             raw = self._generate_ct2(sources, beams, beams)
         else:
             raw = self._generate_hf(sources, beams, beams)
-        result: list[list[str]] = [[c] if p else [] for c, p in zip(chunks, polished)]
+        result: list[list[str]] = [[] for _ in chunks]
+        done = [i for i, p in enumerate(polished) if p]
+        if done:  # the rules backend only tidies such a chunk (punctuation), as it does alone
+            for i, cands in zip(done, self._rules().generate([chunks[i] for i in done], n=1, channel=channel)):
+                result[i] = list(cands)
         for i, cands in zip(todo, self._select(raw, slots, masked, n)):
             result[i] = cands
         return result
+
+    def _rules(self):
+        if self._rules_backend is None:
+            from .rules import RulesBackend
+
+            self._rules_backend = RulesBackend()
+        return self._rules_backend
 
     def _is_polished(self, chunk: str, channel: str) -> bool:
         if not self.keep_polished:
