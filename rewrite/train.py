@@ -100,7 +100,7 @@ class TrainingArguments:
     num_epochs: float = field(default=3.0, metadata={"help": "Epochs over the training examples when --max-steps is 0."})
     time_budget_min: float = field(default=0.0, metadata={"help": "Stop (and save) after this many minutes of training (0 = no limit)."})
     learning_rate: float = field(default=1e-3, metadata={"help": "Peak learning rate (AdamW)."})
-    warmup_steps: int = field(default=300, metadata={"help": "Linear warm-up steps, then linear decay to 10%."})
+    warmup_steps: int = field(default=300, metadata={"help": "Linear warm-up steps, then linear decay to 10%% (or over the time budget)."})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay."})
     label_smoothing: float = field(default=0.1, metadata={"help": "Label smoothing of the loss."})
     batch_size: int = field(default=64, metadata={"help": "Examples per step (batches are grouped by length)."})
@@ -573,6 +573,8 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
         state = torch.load(resume_from / STATE_FILE, weights_only=False)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
+        # The peak rate is this run's --learning-rate (a resumed run may lower it on purpose).
+        scheduler.base_lrs = [targs.learning_rate for _ in scheduler.base_lrs]
         step, epoch, batch_in_epoch = state["step"], state["epoch"], state["batch_in_epoch"]
         torch.set_rng_state(state["torch_rng"])
         ts = json.loads((resume_from / "trainer_state.json").read_text(encoding="utf-8"))

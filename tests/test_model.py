@@ -192,3 +192,9 @@ def test_content_coverage(source, candidate, at_least, below):
     from rewrite.backends.seq2seq import content_coverage
 
     assert at_least <= content_coverage(source, candidate) < below
+
+
+def test_train_help_lists_the_flags(capsys):
+    assert train_main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--base-model" in out and "--time-budget-min" in out and "--output-dir" in out
