@@ -76,15 +76,8 @@ def split_sentences(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
     Sentences longer than ``max_len`` are cut further at commas so no backend sees more than it
     was trained on; a piece with no comma stays whole (it is never truncated).
     """
-    parts: list[str] = []
-    pos = 0
-    for m in _SENT_END.finditer(text):
-        parts.append(text[pos : m.end()])
-        pos = m.end()
-    if pos < len(text):
-        parts.append(text[pos:])
     out: list[str] = []
-    for p in parts:
+    for p in _split_keep(text, _SENT_END):
         if len(p) <= max_len:
             out.append(p)
             continue
