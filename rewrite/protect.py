@@ -113,7 +113,17 @@ def protect_for_model(
     facts = [f for f in find_facts(text) if not any(f[0] < e and s < f[1] for s, e, _ in extra)]
     spans = facts + extra
     if content:
-        spans += [c for c in find_content(text) if not any(c[0] < e and s < c[1] for s, e, _ in spans)]
+        # A "content word" that breaks a norm (jieba reads 这款木有货 as 这/款木/有货) is what the
+        # reply must rewrite, not carry over: never mask a word that overlaps a checker finding.
+        from .checker import check
+
+        flagged = [(f.start, f.end) for f in check(text).findings]
+        spans += [
+            c
+            for c in find_content(text)
+            if not any(c[0] < e and s < c[1] for s, e, _ in spans)
+            and not any(c[0] < fe and fs < c[1] for fs, fe in flagged)
+        ]
     return _mask(text, spans)
 
 
