@@ -58,6 +58,7 @@ SELF_MAP_SHARE = 0.13
 JOIN_SHARE = 0.3
 #: Code whose bytes enter the build hash.
 _CODE_FILES = ("build.py", "augment.py", "pools.py", "jsonl.py", "spec.py")
+_SHARED_CODE_FILES = ("protect.py", "checker.py", "text.py")
 
 OUTPUT_FIELDS = ("id", "draft", "reference", "keep", "domain", "scenario", "channel", "source", "origin")
 
@@ -498,6 +499,10 @@ def build_hash(sources: Sequence[Path], seed: int, target_size: int, extra: str 
     h.update(f"seed={seed};target={target_size};version={BUILD_VERSION};{extra}".encode())
     for name in _CODE_FILES:
         h.update((DATA_DIR / name).read_bytes())
+    # The build also runs the package's fact protection, checker and text plumbing: a change there
+    # changes the output, so it changes the hash.
+    for name in _SHARED_CODE_FILES:
+        h.update((DATA_DIR.parent / name).read_bytes())
     try:
         from ..norms import norms_hash
 
