@@ -226,9 +226,11 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
             p = json.loads(line)
             examples.append([p["bench"], p["id"], p["system"], p.get("chrf"), len(p.get("findings_after") or []), p["draft"], p["output"], p["reference"]])
     examples.sort(key=lambda r: (r[3] if r[3] is not None else -1.0, r[0], r[1], r[2]))
-    skipped = sum(b["skipped"] for b in report["benches"])
+    skipped = [line for b in report["benches"] for line in b["skipped_lines"]]
     archive = shutil.make_archive(str(out), "zip", root_dir=out)
-    summary = f"✅ 评测完成：{len(report['benches'])} 个评测集，{len(systems)} 个系统" + (f"，跳过 {skipped} 行格式错误的数据" if skipped else "")
+    summary = f"✅ 评测完成：{len(report['benches'])} 个评测集，{len(systems)} 个系统"
+    if skipped:  # name the bad lines (file:line: why), so an uploaded file can be fixed
+        summary += f"；跳过 {len(skipped)} 行格式错误的数据：" + "；".join(skipped[:5]) + ("……" if len(skipped) > 5 else "")
     unavailable = [f"{s['name']}（{s['reason']}）" for s in report["systems"] if not s["available"]]
     if unavailable:
         summary += "；不可用：" + "、".join(unavailable)

@@ -72,3 +72,13 @@ def test_save_pair_appends_masked_record(tmp_path, monkeypatch):
 def test_eval_handler_without_selection_says_what_is_missing():
     assert "评测集" in ui.handle_eval([], None, ["rules"], None)["message"]
     assert "系统" in ui.handle_eval(["eval/bench/seed.jsonl"], None, [], None)["message"]
+
+
+def test_eval_handler_names_the_bad_lines_of_an_upload(tmp_path):
+    up = tmp_path / "mine.jsonl"
+    good = {"id": "a1", "draft": "你等一下", "reference": "请您稍等。"}
+    up.write_text(json.dumps(good, ensure_ascii=False) + "\n{broken\n[1]\n", encoding="utf-8")
+    r = ui.handle_eval([], str(up), ["identity"], None)
+    assert r["message"] == "", r
+    assert "跳过 2 行" in r["summary"] and "mine.jsonl:2" in r["summary"] and "mine.jsonl:3" in r["summary"]
+    assert [row[1] for row in r["table"]] == ["identity"]
