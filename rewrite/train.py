@@ -317,6 +317,10 @@ def _vocab_texts(path: str | None) -> list[str]:
     if not path:
         return []
     p = Path(path)
+    if not p.exists():
+        from .errors import DataError
+
+        raise DataError(f"--vocab-texts {path} 不存在：请指向种子文档目录（例如 ../shared/seeds）或去掉该参数。")
     files = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
     texts = []
     for f in files:
