@@ -15,6 +15,7 @@ from .errors import RewriteError
 DELEGATED = {
     "data": "rewrite.data.build:main",
     "train": "rewrite.train:main",
+    "train-edit": "rewrite.edit:main",
     "eval": "rewrite.evaluate:main",
 }
 LOCAL = ("check", "batch")
@@ -25,6 +26,7 @@ USAGE = """用法:
   rewrite batch IN.jsonl -o OUT.jsonl [--backend NAME]
   rewrite data build                  构建训练语料
   rewrite train [...]                 训练 seq2seq 模型
+  rewrite train-edit [...]            训练编辑模型（规则改写之上的学习编辑）
   rewrite eval --bench F --system S   评测
 各子命令加 --help 查看参数。"""
 

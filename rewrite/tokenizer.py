@@ -88,14 +88,13 @@ class CharTokenizer:
     # -- text <-> tokens ----------------------------------------------------------------------
     def tokenize(self, text: str) -> list[str]:
         """Token strings of ``text`` (unknown characters become ``<unk>``: mask them first)."""
-        out = []
-        for tok in _TOKEN_RE.findall(text):
-            if tok == " ":
-                tok = SPACE
-            elif tok == "\n":
-                tok = NEWLINE
-            out.append(tok if tok in self.index else UNK)
-        return out
+        return [tok if tok in self.index else UNK for tok in self.pieces(text)]
+
+    @staticmethod
+    def pieces(text: str) -> list[str]:
+        """Token strings of ``text`` with unknown characters kept as they are (:meth:`ids` maps
+        them to ``<unk>``): for a model that copies its input rather than generating it."""
+        return [SPACE if t == " " else NEWLINE if t == "\n" else t for t in _TOKEN_RE.findall(text)]
 
     def source_tokens(self, text: str, channel: str) -> list[str]:
         """What the encoder reads: channel token, the text, ``</s>``."""

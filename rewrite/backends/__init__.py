@@ -10,6 +10,7 @@ from ..errors import UnknownBackendError
 #: name -> "module:factory". The factory takes keyword arguments and returns a Backend.
 REGISTRY: dict[str, str] = {
     "seq2seq": "rewrite.backends.seq2seq:Seq2SeqBackend",
+    "edit": "rewrite.backends.edit:EditBackend",
     "rules": "rewrite.backends.rules:RulesBackend",
     "identity": "rewrite.backends.identity:IdentityBackend",
     "llm": "rewrite.backends.llm:LLMBackend",

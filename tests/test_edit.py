@@ -1,0 +1,123 @@
+"""The edit model: labels from alignment, a real tiny tagger trained inside the suite, the edit
+backend through the pipeline, and the shipped edit model on seed drafts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rewrite import load_rewriter
+from rewrite.backends.edit import EditBackend, shipped_edit_dir
+from rewrite.edit import IGNORE, PHRASES_FILE, align, apply_labels, edit_labels, main as train_edit_main, mine_phrases
+from rewrite.errors import ModelNotFoundError
+
+
+def test_labels_reproduce_a_reachable_target():
+    src, tgt = list("你查一下吧"), list("您好，请您稍等，我查一下。")
+    keep, ins, _ = align(src, tgt)
+    phrases = ["", *sorted({x for x in ins if x})]
+    labels, reachable = edit_labels(src, tgt, {p: i for i, p in enumerate(phrases)})
+    assert reachable and IGNORE not in labels
+    assert apply_labels(src, labels, phrases) == "您好，请您稍等，我查一下。"
+
+
+def test_unlisted_replacement_and_content_deletion_are_not_taught():
+    # 重置不了 → 无法重置: the replacement text is not a listed phrase, so the pair must not teach
+    # the model to delete 不了 (that would reverse the decision).
+    src, tgt = list("密码重置不了"), list("非常抱歉，密码无法重置")
+    labels, reachable = edit_labels(src, tgt, {"": 0, "非常抱歉，": 1})
+    assert not reachable
+    assert labels[0] == 1 * 2 + 0  # the listed opening is still taught
+    assert all(l == IGNORE or l % 2 == 0 for l in labels)  # nothing is taught to be deleted
+    # Dropping a filler is fine to teach; dropping content without a replacement is not.
+    labels, _ = edit_labels(list("那个，快递到了"), list("快递到了"), {"": 0})
+    assert [l for l in labels[:3]] == [1, 1, 1]
+    labels, _ = edit_labels(list("快递明天到了"), list("快递到了"), {"": 0})
+    assert labels[2] == IGNORE and labels[3] == IGNORE
+
+
+def test_phrases_count_distinct_written_pairs():
+    pairs = [(list("查一下"), list("您好，查一下"), "a")] * 5 + [(list("到了"), list("感谢您，到了"), "b"), (list("好"), list("感谢您，好"), "c")]
+    assert mine_phrases(pairs, 10, 2) == ["", "感谢您，"]  # 您好， is one pair copied five times
+    assert mine_phrases(pairs, 10, 1)[:3] == ["", "感谢您，", "您好，"]
+
+
+DRAFTS = ["退款58元已经退了", "等下 我查查", "你的快递明天到", "喂 说吧什么事", "保修期是一年", "这个没货了"]
+
+
+@pytest.fixture(scope="module")
+def tiny_edit(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide tagger that learns to open every reply with 您好，"""
+    root = tmp_path_factory.mktemp("edit")
+    rules = load_rewriter("rules")
+    rows = []
+    for i, d in enumerate(DRAFTS * 3):
+        out = rules.rewrite(d).target
+        ref = out if out.startswith("您好") else "您好，" + out
+        rows.append({"id": f"e-{i}", "origin": f"o-{i % len(DRAFTS)}", "draft": d, "reference": ref, "keep": [], "channel": "phone"})
+    data = root / "pairs.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    out = root / "model"
+    code = train_edit_main([
+        "--data", str(data), "--output_dir", str(out), "--hidden_size", "32", "--layers", "1", "--heads", "2",
+        "--ffn_dim", "64", "--max_steps", "120", "--batch_size", "8", "--learning_rate", "5e-3", "--warmup_steps", "10",
+        "--min_phrase_count", "2", "--denoise_ratio", "0", "--eval_steps", "0", "--threads", "1", "--progress", "false",
+    ])
+    assert code == 0
+    return out
+
+
+@pytest.mark.slow
+def test_tiny_edit_model_learns_and_never_invents(tiny_edit):
+    results = json.loads((tiny_edit / "all_results.json").read_text(encoding="utf-8"))
+    assert results["steps"] == 120 and results["phrases"] >= 2
+    phrases = json.loads((tiny_edit / PHRASES_FILE).read_text(encoding="utf-8"))["phrases"]
+    assert "您好，" in phrases
+    rw = load_rewriter("edit", model_dir=tiny_edit)
+    res = rw.rewrite("退款58元已经退了")
+    assert res.target.startswith("您好") and "58元" in res.target and not res.findings_after
+    allowed = set("".join(phrases)) | set("，。？！ ")
+    for draft in ["你的订单88元明天不发货", "发票不能重复开"]:  # unseen wording
+        r = rw.rewrite(draft)
+        ruled = load_rewriter("rules").rewrite(draft).target
+        assert set(r.target) <= set(ruled) | allowed  # every character from the input or a phrase
+        assert r.target.count("不") >= draft.count("不")  # negations are never deleted
+        assert "88元" in r.target or "88" not in draft
+
+
+@pytest.mark.slow
+def test_base_model_continues_training(tiny_edit, tmp_path):
+    data = tmp_path / "p.jsonl"
+    rows = [{"draft": f"等下 我查查{i}号", "reference": f"您好，请您稍等，我查一下{i}号。"} for i in range(10)]
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "cont"
+    assert train_edit_main(["--data", str(data), "--output_dir", str(out), "--base_model", str(tiny_edit), "--max_steps", "3",
+                            "--batch_size", "4", "--denoise_ratio", "0", "--eval_steps", "0", "--threads", "1", "--progress", "false"]) == 0
+    assert json.loads((out / PHRASES_FILE).read_text(encoding="utf-8")) == json.loads((tiny_edit / PHRASES_FILE).read_text(encoding="utf-8"))
+
+
+def test_missing_edit_model_names_the_fix(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="train-edit"):
+        EditBackend(model_dir=tmp_path / "none").load()
+
+
+def test_bad_edit_training_input_is_a_clear_error(tmp_path, capsys):
+    assert train_edit_main(["--data", str(tmp_path / "missing"), "--output_dir", str(tmp_path / "o")]) == 2
+    assert "rewrite data build" in capsys.readouterr().err
+    one = tmp_path / "one.jsonl"  # a single pair whose draft lands in validation: nothing to train on
+    one.write_text(json.dumps({"draft": "保修期是一年", "reference": "您好，保修期是一年。"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    code = train_edit_main(["--data", str(one), "--output_dir", str(tmp_path / "o"), "--validation_share", "1.0"])
+    assert code == 2 and "没有可用的训练样本" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (shipped_edit_dir() / "model.safetensors").is_file(), reason="no shipped edit model")
+def test_shipped_edit_model_rewrites_seed_drafts():
+    rw = load_rewriter("edit")
+    items = [json.loads(l) for l in Path("eval/bench/seed.jsonl").read_text(encoding="utf-8").splitlines()[:40]]
+    for it in items:
+        res = rw.rewrite(it["draft"], keep=it.get("keep") or [])
+        assert not res.findings_after, (it["draft"], res.target)
+        for k in it.get("keep") or []:
+            assert k in res.target, (k, res.target)
