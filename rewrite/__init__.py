@@ -43,16 +43,25 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     """A :class:`~rewrite.pipeline.Rewriter` on the backend registered as ``name``.
 
     ``name`` defaults to the shipped seq2seq model. Keyword arguments go to the backend (for
-    seq2seq: ``model_dir``, ``engine``; for llm: ``endpoint``, ``model``). Backends other than
-    rules and identity fall back to the rules backend when their candidates fail the checks.
+    seq2seq: ``model_dir``, ``engine``; for edit: ``model_dir``; for llm: ``endpoint``, ``model``).
+    Backends other than rules and identity fall back, chunk by chunk, when their candidates fail
+    the checks: to the edit engine (rules rewrite + learned edits) when its model is present, and
+    to the plain rules rewrite when that fails as well.
     """
     from .backends import DEFAULT_BACKEND, get_backend
     from .pipeline import Rewriter
 
     name = name or DEFAULT_BACKEND
     backend = get_backend(name, **kwargs)
-    fallback = get_backend("rules") if getattr(backend, "use_fallback", True) else None
-    return Rewriter(backend, fallback)
+    if not getattr(backend, "use_fallback", True):
+        return Rewriter(backend, None)
+    # A model's failed chunks go to the edit engine (the rules rewrite polished by the edit model)
+    # when its model is there, and to the plain rules rewrite when that fails too or is missing.
+    from .backends.edit import edit_model_available
+
+    if name != "edit" and edit_model_available():
+        return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"))
+    return Rewriter(backend, get_backend("rules"))
 
 
 __all__ = [

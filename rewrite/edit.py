@@ -43,11 +43,9 @@ log = logging.getLogger("rewrite.edit")
 
 PHRASES_FILE = "edit_phrases.json"
 NONE = ""  # phrase id 0: insert nothing
-#: Tokens whose deletion loses no content: particles, fillers, pronoun forms, punctuation, space.
-_LIGHT = frozenset(
-    "的了吧啊呢吗呀嘛哈哦喔噢喂嗯唉哎诶啦咯么哟呗亲额呃那个这你您我"
-    "，。！？、；：,.!?;: ~～…—-\"'“”‘’()（）▁"
-)
+#: The only tokens the model may delete at inference: fillers, interjections and spaces. Anything
+#: else (content, pronouns, punctuation, placeholders, negations) stays where it is.
+DELETABLE = frozenset("啊呀嘛哈哦喔噢喂嗯唉哎诶啦咯哟呗额呃▁")
 #: Never deleted at inference: a dropped negation reverses the decision.
 NEGATIONS = frozenset("不没无未别非")
 
@@ -109,10 +107,10 @@ def edit_labels(src: Sequence[str], tgt: Sequence[str], phrase_ids: dict[str, in
     """Labels for ``src`` + the end slot (``len(src) + 1`` of them): ``phrase_id * 2 + deleted``,
     or ``IGNORE`` where the pair teaches nothing safe.
 
-    Only what the model can do is supervised: an insertion or replacement whose text is not a
-    listed phrase is left unlabelled (``IGNORE``), and so is the deletion of content (anything but
-    particles, fillers and punctuation) without a replacement: a paraphrase may drop words, the
-    edit model must not. Returns the labels and whether every edit of the pair is supervised.
+    Only what the model may do is supervised: an insertion or replacement whose text is not a
+    listed phrase is left unlabelled (``IGNORE``), and so is any deletion of a token outside
+    :data:`DELETABLE` (fillers, interjections, spaces): a paraphrase may drop or reword content,
+    the edit model must not. Returns the labels and whether every edit of the pair is supervised.
     """
     keep, ins, ops = align(src, tgt)
     n = len(src)
@@ -121,10 +119,10 @@ def edit_labels(src: Sequence[str], tgt: Sequence[str], phrase_ids: dict[str, in
         text = "".join(tgt[j1:j2])
         if op == "insert" and text not in phrase_ids:
             known[i1] = False
-        elif op == "replace" and text not in phrase_ids:
+        elif op == "replace" and (text not in phrase_ids or any(src[i] not in DELETABLE for i in range(i1, i2))):
             for i in range(i1, i2):
                 known[i] = False
-        elif op == "delete" and any(src[i] not in _LIGHT for i in range(i1, i2)):
+        elif op == "delete" and any(src[i] not in DELETABLE for i in range(i1, i2)):
             for i in range(i1, i2):
                 known[i] = False
     labels = []
@@ -307,6 +305,8 @@ class EditTagger:
         self.torch = torch
         self.threads = threads
         self.max_len = self.model.config.max_position_embeddings
+        gates = self.model_dir / "inference.json"
+        self.min_insert_prob = float(json.loads(gates.read_text(encoding="utf-8")).get("min_insert_prob", 0.0)) if gates.is_file() else 0.0
 
     def logits(self, token_lists: list[list[str]]):
         torch = self.torch
@@ -326,35 +326,54 @@ class EditTagger:
         *,
         positions: Sequence[tuple[bool, bool]] | None = None,
     ) -> list[tuple[str, str] | None]:
-        """Per input: ``(edited, insert_only)`` from one forward pass, or ``None`` when the input is
-        too long for the model. ``insert_only`` deletes nothing. ``positions``: per input, whether
-        it starts / ends the reply; an opening is inserted only at a start, a close only at an end.
-        Placeholders and negations are never deleted."""
+        """Per input: ``(edited, frame_only)`` from one forward pass, or ``None`` when the input is
+        too long for the model. ``frame_only`` keeps just the opening and the close.
+
+        Constraints: only fillers and spaces (:data:`DELETABLE`) are ever deleted; nothing is
+        inserted between a number or placeholder and the word after it (``23块`` stays whole); an
+        insertion needs probability ``min_insert_prob`` (``inference.json``); ``positions`` (per
+        input: does it start / end the reply?) allow an opening only at a start, a close only at
+        an end."""
+        torch = self.torch
         token_lists = [_source(self.tok, x, channel) for x in inputs]
         pos = list(positions) if positions is not None else [(True, True)] * len(inputs)
         result: list[tuple[str, str] | None] = [None] * len(inputs)
         todo = [i for i, t in enumerate(token_lists) if len(t) <= self.max_len]
+        neg = float("-inf")
         for start in range(0, len(todo), 32):
             idx = todo[start : start + 32]
             logits = self.logits([token_lists[i] for i in idx])
             for row, i in enumerate(idx):
                 toks = token_lists[i][1:-1]
-                lg = logits[row, 1 : len(toks) + 2].clone()  # tokens + the </s> slot
-                lg = lg.view(lg.shape[0], -1, 2)  # (slot, phrase, keep/delete)
+                n = len(toks)
+                lg = logits[row, 1 : n + 2].clone().view(n + 1, -1, 2)  # (slot, phrase, keep/delete)
                 for j, t in enumerate(toks):
-                    if PLACEHOLDER_RE.fullmatch(t) or t in NEGATIONS:
-                        lg[j, :, 1] = float("-inf")
-                lg[len(toks), :, 1] = float("-inf")
+                    if t not in DELETABLE:
+                        lg[j, :, 1] = neg
+                    if j and _GLUED.match(toks[j - 1]) and not _BREAK.match(t):
+                        lg[j, 1:, :] = neg
+                lg[n, :, 1] = neg
                 starts, ends = pos[i]
                 if not starts:
-                    lg[0, 1:, :] = float("-inf")
+                    lg[0, 1:, :] = neg
                 if not ends:
-                    lg[len(toks), 1:, :] = float("-inf")
-                best = lg.reshape(lg.shape[0], -1).argmax(-1).tolist()
-                lg[:, :, 1] = float("-inf")
-                keep_all = lg.reshape(lg.shape[0], -1).argmax(-1).tolist()
-                result[i] = (apply_labels(toks, best, self.phrases), apply_labels(toks, keep_all, self.phrases))
+                    lg[n, 1:, :] = neg
+                flat = lg.reshape(n + 1, -1)
+                probs = torch.softmax(flat, -1)
+                best = flat.argmax(-1)
+                labels = []
+                for j in range(n + 1):
+                    lab = int(best[j])
+                    if lab >= 2 and float(probs[j, lab]) < self.min_insert_prob:
+                        lab = int(lg[j, 0, :].argmax())  # not sure enough: insert nothing here
+                    labels.append(lab)
+                frame = [lab if j in (0, n) else lab % 2 for j, lab in enumerate(labels)]
+                result[i] = (apply_labels(toks, labels, self.phrases), apply_labels(toks, frame, self.phrases))
         return result
+
+
+_GLUED = re.compile(r"<[A-Z]+\d+>|[0-9A-Za-z.%]$")
+_BREAK = re.compile(r"[，。！？；、,.!?;:：▁]|<nl>$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -576,7 +595,38 @@ def train(args: EditArguments) -> dict[str, Any]:
         "history": history,
     }
     save(out_dir, results)
+    if raw_val:
+        results["inference"] = tune_insert_prob(out_dir, raw_val)
+        save(out_dir, results)
     return results
+
+
+#: Insertion thresholds tried by :func:`tune_insert_prob`.
+THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+
+
+def tune_insert_prob(model_dir: str | Path, raw_val: list[tuple[str, str, str, str, str]]) -> dict[str, Any]:
+    """Pick ``min_insert_prob`` on validation examples (chrF of the edited text against the masked
+    reference; on a tie the higher, more cautious threshold) and write ``inference.json``."""
+    from sacrebleu.metrics import CHRF
+
+    model_dir = Path(model_dir)
+    gates = model_dir / "inference.json"
+    gates.unlink(missing_ok=True)
+    tagger = EditTagger(model_dir)
+    refs = [b for _, b, *_ in raw_val]
+    scores: dict[str, float] = {}
+    for t in THRESHOLDS:
+        tagger.min_insert_prob = t
+        outs = []
+        for a, _, ch, *_ in raw_val:
+            got = tagger.edit([a], ch)[0]
+            outs.append(got[0] if got else a)
+        scores[str(t)] = round(CHRF().corpus_score(outs, [refs]).score, 2)
+    best = max(THRESHOLDS, key=lambda t: (scores[str(t)], t))
+    info = {"min_insert_prob": best, "validation_chrf": scores, "tuned_on": f"{len(raw_val)} validation pairs of the training data (never eval/bench)"}
+    gates.write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
+    return info
 
 
 if __name__ == "__main__":  # pragma: no cover

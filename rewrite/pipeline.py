@@ -5,7 +5,7 @@ A backend implements only its generation step on masked chunks. Everything else 
     draft ─► validate/normalise ─► chunk ─► protect facts (placeholders)
           ─► backend.generate (n candidates per chunk) ─► placeholder check ─► restore
           ─► norms check per candidate ─► pick the best that keeps every fact and breaks no norm
-          ─► else fall back to the rules backend for that chunk, and say so
+          ─► else fall back for that chunk (edit engine, then rules), and say so
           ─► RewriteResult(source, target, edits, findings before/after, backend, ms)
 """
 from __future__ import annotations
@@ -56,9 +56,14 @@ def _penalty(findings: Sequence[Finding]) -> float:
 class Rewriter:
     """Runs a backend through the shared pipeline. Build one with :func:`rewrite.load_rewriter`."""
 
-    def __init__(self, backend: Backend, fallback: Backend | None = None, *, max_chars: int = MAX_DRAFT_CHARS):
+    def __init__(self, backend: Backend, fallback: Backend | None = None, *, last_resort: Backend | None = None,
+                 max_chars: int = MAX_DRAFT_CHARS):
+        """``fallback`` rewrites the chunks whose candidates all fail; its first candidate that
+        passes the checks is taken, else ``last_resort``'s (e.g. the rules backend behind the edit
+        engine), else its first."""
         self.backend = backend
         self.fallback = fallback if getattr(backend, "use_fallback", True) else None
+        self.last_resort = last_resort if self.fallback is not None else None
         self.max_chars = max_chars
 
     @property
@@ -127,16 +132,30 @@ class Rewriter:
                 need_fb.append(i)
                 ranked[-1] = sorted(bad, key=lambda ch: _penalty(ch.findings) + 100 * (ch.why.startswith(("丢失", "重复", "凭空"))))
         if need_fb and self.fallback is not None:
+            fb_pos = [positions[i] for i in need_fb]
             fb_cands = self.fallback.generate(
-                [flat[i].masked for i in need_fb],
-                n=1,
-                channel=channel,
-                **_position_kw(self.fallback, [positions[i] for i in need_fb]),
+                [flat[i].masked for i in need_fb], n=2, channel=channel, **_position_kw(self.fallback, fb_pos)
             )
-            for i, cs in zip(need_fb, fb_cands):
-                text = restore(cs[0], flat[i].slots)
+            last: list[list[str]] | None = None
+            for k, (i, cs) in enumerate(zip(need_fb, fb_cands)):
+                choice = None
+                for c in cs:
+                    text = restore(c, flat[i].slots)
+                    fs = check(text, channel=channel).findings
+                    if not fs and not placeholder_problems(c, flat[i].slots):
+                        choice = (text, fs)
+                        break
+                if choice is None and self.last_resort is not None:
+                    if last is None:
+                        last = self.last_resort.generate(
+                            [flat[j].masked for j in need_fb], n=1, channel=channel, **_position_kw(self.last_resort, fb_pos)
+                        )
+                    cs = last[k]
+                if choice is None:
+                    text = restore(cs[0], flat[i].slots) if cs else flat[i].source
+                    choice = (text, check(text, channel=channel).findings)
                 why = ranked[i][0].why if ranked[i] else "没有候选"
-                ranked[i] = [_Choice(text, check(text, channel=channel).findings, True, True, why)]
+                ranked[i] = [_Choice(choice[0], choice[1], True, True, why)]
         elapsed = (time.perf_counter() - t0) * 1000.0
 
         results: list[RewriteResult] = []
@@ -155,7 +174,8 @@ class Rewriter:
             fell_back = any(ch.fallback for ch in best)
             if fell_back:
                 whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))
-                notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用规则改写。")
+                how = "规则改写" if self.fallback is None or self.fallback.name == "rules" else f"规则改写（经 {self.fallback.name} 引擎润色）"
+                notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用{how}。")
             results.append(
                 RewriteResult(
                     source=src,

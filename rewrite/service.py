@@ -16,7 +16,7 @@ _cache: dict[str, Rewriter] = {}
 _run_locks: dict[str, threading.Lock] = {}
 
 #: Backends the app offers, in the order shown.
-APP_BACKENDS = ("seq2seq", "rules", "llm")
+APP_BACKENDS = ("seq2seq", "edit", "rules", "llm")
 MAX_ALTERNATIVES = 3
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from .errors import RewriteError
 
 CHANNEL_LABELS = {"电话": "phone", "在线": "chat"}
-BACKEND_LABELS = {"seq2seq": "seq2seq 模型（默认）", "rules": "规则引擎", "llm": "大模型（需配置）"}
+BACKEND_LABELS = {"seq2seq": "seq2seq 模型（默认）", "edit": "编辑模型（规则改写 + 学习编辑）", "rules": "规则引擎", "llm": "大模型（需配置）"}
 SEVERITY_LABELS = {"high": "严重", "medium": "中等", "low": "轻微"}
 DIFF_COLORS = {"+ 新增": "#c8f7c5", "- 删除": "#f9c6c6"}
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -334,7 +334,7 @@ def build_demo(default_backend: str = "seq2seq"):
                 e_benches = gr.CheckboxGroup(bench_choices(), value=bench_choices()[:1], label="评测集")
                 e_upload = gr.File(label="或上传评测集（JSONL）", file_types=[".jsonl"], type="filepath")
             with gr.Row():
-                e_systems = gr.CheckboxGroup(["seq2seq", "rules", "identity", "reference", "llm"], value=list(dict.fromkeys([default_backend, "rules", "identity"])), label="系统")
+                e_systems = gr.CheckboxGroup(["seq2seq", "edit", "rules", "identity", "reference", "llm"], value=list(dict.fromkeys([default_backend, "rules", "identity"])), label="系统")
                 e_limit = gr.Number(value=None, label="每个评测集最多条数（留空为全部）", precision=0)
                 e_btn = gr.Button("开始评测", variant="primary", elem_id="eval-btn")
             e_message = gr.Markdown(elem_id="eval-message")

@@ -14,7 +14,7 @@ from rewrite.errors import ModelNotFoundError
 
 
 def test_labels_reproduce_a_reachable_target():
-    src, tgt = list("你查一下吧"), list("您好，请您稍等，我查一下。")
+    src, tgt = ["嗯", "▁", *"我查一下"], list("您好，请您稍等，我查一下。")
     keep, ins, _ = align(src, tgt)
     phrases = ["", *sorted({x for x in ins if x})]
     labels, reachable = edit_labels(src, tgt, {p: i for i, p in enumerate(phrases)})
@@ -31,8 +31,8 @@ def test_unlisted_replacement_and_content_deletion_are_not_taught():
     assert labels[0] == 1 * 2 + 0  # the listed opening is still taught
     assert all(l == IGNORE or l % 2 == 0 for l in labels)  # nothing is taught to be deleted
     # Dropping a filler is fine to teach; dropping content without a replacement is not.
-    labels, _ = edit_labels(list("那个，快递到了"), list("快递到了"), {"": 0})
-    assert [l for l in labels[:3]] == [1, 1, 1]
+    labels, _ = edit_labels(["嗯", "▁", *"快递到了"], list("快递到了"), {"": 0})
+    assert labels[:3] == [1, 1, 0]
     labels, _ = edit_labels(list("快递明天到了"), list("快递到了"), {"": 0})
     assert labels[2] == IGNORE and labels[3] == IGNORE
 
@@ -121,3 +121,33 @@ def test_shipped_edit_model_rewrites_seed_drafts():
         assert not res.findings_after, (it["draft"], res.target)
         for k in it.get("keep") or []:
             assert k in res.target, (k, res.target)
+
+
+class _Echo:
+    """A 'model' whose only candidate is the draft itself (so a casual draft always fails)."""
+
+    name = "echo"
+    use_fallback = True
+
+    def __init__(self, candidates=None):
+        self.candidates = candidates
+
+    def generate(self, chunks, *, n=1, channel="phone"):
+        return [[self.candidates or c] for c in chunks]
+
+
+@pytest.mark.slow
+def test_failed_chunks_fall_back_to_edit_then_rules(tiny_edit):
+    from rewrite.backends.rules import RulesBackend
+    from rewrite.pipeline import Rewriter
+
+    draft = "退款58元已经退了 你查下"
+    ruled = load_rewriter("rules").rewrite(draft).target
+    rw = Rewriter(_Echo(), EditBackend(model_dir=tiny_edit), last_resort=RulesBackend())
+    res = rw.rewrite(draft)
+    assert res.fallback and not res.findings_after and "58元" in res.target
+    assert "edit 引擎润色" in res.notes[0]
+    assert res.target == load_rewriter("edit", model_dir=tiny_edit).rewrite(draft).target
+    # When the fallback's candidates fail too, the last resort (rules) answers.
+    rw = Rewriter(_Echo(), _Echo("你自己查"), last_resort=RulesBackend())
+    assert rw.rewrite(draft).target == ruled

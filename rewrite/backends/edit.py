@@ -29,6 +29,14 @@ def default_edit_dir() -> Path:
     return Path(env) if env else shipped_edit_dir()
 
 
+def edit_model_available(model_dir: str | Path | None = None) -> bool:
+    """Whether the edit model's files are there (checked without loading anything)."""
+    from ..edit import PHRASES_FILE
+
+    d = Path(model_dir) if model_dir else default_edit_dir()
+    return all((d / x).is_file() for x in ("config.json", "model.safetensors", PHRASES_FILE))
+
+
 class EditBackend:
     """Rules rewrite + learned edits. ``model_dir`` defaults to ``$REWRITE_EDIT_MODEL_DIR`` or the
     shipped edit model; loading happens on first use and raises :class:`ModelNotFoundError` with
