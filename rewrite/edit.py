@@ -306,7 +306,9 @@ class EditTagger:
         self.threads = threads
         self.max_len = self.model.config.max_position_embeddings
         gates = self.model_dir / "inference.json"
-        self.min_insert_prob = float(json.loads(gates.read_text(encoding="utf-8")).get("min_insert_prob", 0.0)) if gates.is_file() else 0.0
+        info = json.loads(gates.read_text(encoding="utf-8")) if gates.is_file() else {}
+        self.min_insert_prob = float(info.get("min_insert_prob", 0.0))
+        self.min_frame_prob = float(info.get("min_frame_prob", self.min_insert_prob))
 
     def logits(self, token_lists: list[list[str]]):
         torch = self.torch
@@ -331,13 +333,22 @@ class EditTagger:
 
         Constraints: only fillers and spaces (:data:`DELETABLE`) are ever deleted; nothing is
         inserted between a number or placeholder and the word after it (``23块`` stays whole); an
-        insertion needs probability ``min_insert_prob`` (``inference.json``); ``positions`` (per
-        input: does it start / end the reply?) allow an opening only at a start, a close only at
-        an end."""
-        torch = self.torch
-        token_lists = [_source(self.tok, x, channel) for x in inputs]
+        insertion needs probability ``min_frame_prob`` at the start or end and ``min_insert_prob``
+        inside (``inference.json``); ``positions`` (per input: does it start / end the reply?)
+        allow an opening only at a start, a close only at an end."""
         pos = list(positions) if positions is not None else [(True, True)] * len(inputs)
         result: list[tuple[str, str] | None] = [None] * len(inputs)
+        for i, scored in enumerate(self.score(inputs, channel, pos)):
+            if scored is not None:
+                result[i] = self.decode(*scored)
+        return result
+
+    def score(self, inputs: Sequence[str], channel: str, positions: Sequence[tuple[bool, bool]]):
+        """Per input ``(tokens, log-probabilities)`` with the constraints applied (slot × phrase ×
+        keep/delete), or ``None`` when too long: :meth:`decode` turns them into text."""
+        torch = self.torch
+        token_lists = [_source(self.tok, x, channel) for x in inputs]
+        out: list[Any] = [None] * len(inputs)
         todo = [i for i, t in enumerate(token_lists) if len(t) <= self.max_len]
         neg = float("-inf")
         for start in range(0, len(todo), 32):
@@ -353,23 +364,31 @@ class EditTagger:
                     if j and _GLUED.match(toks[j - 1]) and not _BREAK.match(t):
                         lg[j, 1:, :] = neg
                 lg[n, :, 1] = neg
-                starts, ends = pos[i]
+                starts, ends = positions[i]
                 if not starts:
                     lg[0, 1:, :] = neg
                 if not ends:
                     lg[n, 1:, :] = neg
-                flat = lg.reshape(n + 1, -1)
-                probs = torch.softmax(flat, -1)
-                best = flat.argmax(-1)
-                labels = []
-                for j in range(n + 1):
-                    lab = int(best[j])
-                    if lab >= 2 and float(probs[j, lab]) < self.min_insert_prob:
-                        lab = int(lg[j, 0, :].argmax())  # not sure enough: insert nothing here
-                    labels.append(lab)
-                frame = [lab if j in (0, n) else lab % 2 for j, lab in enumerate(labels)]
-                result[i] = (apply_labels(toks, labels, self.phrases), apply_labels(toks, frame, self.phrases))
-        return result
+                out[i] = (toks, torch.log_softmax(lg.reshape(n + 1, -1), -1))
+        return out
+
+    def decode(self, toks: list[str], logp, frame_prob: float | None = None, insert_prob: float | None = None) -> tuple[str, str]:
+        """``(edited, frame_only)`` from :meth:`score`'s output and the insertion thresholds."""
+        import math as _m
+
+        fp = self.min_frame_prob if frame_prob is None else frame_prob
+        ip = self.min_insert_prob if insert_prob is None else insert_prob
+        n = len(toks)
+        best = logp.argmax(-1).tolist()
+        labels = []
+        for j in range(n + 1):
+            lab = best[j]
+            need = fp if j in (0, n) else ip
+            if lab >= 2 and (need > 1.0 or _m.exp(float(logp[j, lab])) < need):
+                lab = int(logp[j, :2].argmax())  # not sure enough: insert nothing here
+            labels.append(lab)
+        frame = [lab if j in (0, n) else lab % 2 for j, lab in enumerate(labels)]
+        return apply_labels(toks, labels, self.phrases), apply_labels(toks, frame, self.phrases)
 
 
 _GLUED = re.compile(r"<[A-Z]+\d+>|[0-9A-Za-z.%]$")
@@ -420,6 +439,8 @@ def evaluate(tagger_model, tok, phrases: list[str], examples: list[EditExample])
     import torch
     from sacrebleu.metrics import CHRF
 
+    if not examples:
+        return {"n": 0}
     tagger_model.eval()
     outs, refs, correct, total, exact, n_reach = [], [], 0, 0, 0, 0
     for start in range(0, len(examples), 64):
@@ -601,13 +622,14 @@ def train(args: EditArguments) -> dict[str, Any]:
     return results
 
 
-#: Insertion thresholds tried by :func:`tune_insert_prob`.
-THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+#: Insertion thresholds tried by :func:`tune_insert_prob` (above 1: never insert there).
+THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 
 
 def tune_insert_prob(model_dir: str | Path, raw_val: list[tuple[str, str, str, str, str]]) -> dict[str, Any]:
-    """Pick ``min_insert_prob`` on validation examples (chrF of the edited text against the masked
-    reference; on a tie the higher, more cautious threshold) and write ``inference.json``."""
+    """Pick ``min_frame_prob`` (openings and closes) and ``min_insert_prob`` (inside) on
+    validation examples: chrF of the edited text against the masked reference, ties to the more
+    cautious pair. Writes ``inference.json`` and returns what it wrote."""
     from sacrebleu.metrics import CHRF
 
     model_dir = Path(model_dir)
@@ -615,19 +637,16 @@ def tune_insert_prob(model_dir: str | Path, raw_val: list[tuple[str, str, str, s
     gates.unlink(missing_ok=True)
     tagger = EditTagger(model_dir)
     refs = [b for _, b, *_ in raw_val]
-    scores: dict[str, float] = {}
-    for t in THRESHOLDS:
-        tagger.min_insert_prob = t
-        outs = []
-        for a, _, ch, *_ in raw_val:
-            got = tagger.edit([a], ch)[0]
-            outs.append(got[0] if got else a)
-        scores[str(t)] = round(CHRF().corpus_score(outs, [refs]).score, 2)
-    best = max(THRESHOLDS, key=lambda t: (scores[str(t)], t))
-    info = {"min_insert_prob": best, "validation_chrf": scores, "tuned_on": f"{len(raw_val)} validation pairs of the training data (never eval/bench)"}
+    scored = [tagger.score([a], ch, [(True, True)])[0] for a, _, ch, *_ in raw_val]
+    grid: dict[str, float] = {}
+    for fp in THRESHOLDS:
+        for ip in THRESHOLDS:
+            outs = [tagger.decode(*sc, frame_prob=fp, insert_prob=ip)[0] if sc else a for sc, (a, *_) in zip(scored, raw_val)]
+            grid[f"{fp}/{ip}"] = round(CHRF().corpus_score(outs, [refs]).score, 2)
+    fp, ip = max(((f, i) for f in THRESHOLDS for i in THRESHOLDS), key=lambda x: (grid[f"{x[0]}/{x[1]}"], x[1], x[0]))
+    inputs_only = grid[f"{THRESHOLDS[-1]}/{THRESHOLDS[-1]}"]
+    info = {"min_frame_prob": fp, "min_insert_prob": ip, "validation_chrf": grid[f"{fp}/{ip}"],
+            "validation_chrf_no_insertions": inputs_only, "grid": grid,
+            "tuned_on": f"{len(raw_val)} validation pairs of the training data (never eval/bench)"}
     gates.write_text(json.dumps(info, ensure_ascii=False, indent=1), encoding="utf-8")
     return info
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

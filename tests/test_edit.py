@@ -63,6 +63,7 @@ def tiny_edit(tmp_path_factory) -> Path:
         "--data", str(data), "--output_dir", str(out), "--hidden_size", "32", "--layers", "1", "--heads", "2",
         "--ffn_dim", "64", "--max_steps", "120", "--batch_size", "8", "--learning_rate", "5e-3", "--warmup_steps", "10",
         "--min_phrase_count", "2", "--denoise_ratio", "0", "--eval_steps", "0", "--threads", "1", "--progress", "false",
+        "--validation_share", "0",
     ])
     assert code == 0
     return out
@@ -151,3 +152,24 @@ def test_failed_chunks_fall_back_to_edit_then_rules(tiny_edit):
     # When the fallback's candidates fail too, the last resort (rules) answers.
     rw = Rewriter(_Echo(), _Echo("你自己查"), last_resort=RulesBackend())
     assert rw.rewrite(draft).target == ruled
+
+
+@pytest.mark.slow
+def test_thresholds_are_tuned_on_validation(tiny_edit, tmp_path):
+    import shutil
+
+    from rewrite.edit import THRESHOLDS, EditTagger, tune_insert_prob
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_edit, model)
+    rules = load_rewriter("rules")
+    val = [(rules.rewrite(d).target, "您好，" + rules.rewrite(d).target, "phone", "pair", "v") for d in DRAFTS[:3]]
+    info = tune_insert_prob(model, val)
+    assert info["min_frame_prob"] in THRESHOLDS and info["min_insert_prob"] in THRESHOLDS
+    assert info["validation_chrf"] == max(info["grid"].values())
+    assert json.loads((model / "inference.json").read_text(encoding="utf-8"))["min_insert_prob"] == info["min_insert_prob"]
+    tagger = EditTagger(model)
+    assert (tagger.min_frame_prob, tagger.min_insert_prob) == (info["min_frame_prob"], info["min_insert_prob"])
+    # Above 1, nothing is ever inserted: the output is the input (tidied).
+    toks, logp = tagger.score([val[0][0]], "phone", [(True, True)])[0]
+    assert tagger.decode(toks, logp, frame_prob=1.01, insert_prob=1.01)[0] == val[0][0]
