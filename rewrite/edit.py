@@ -358,10 +358,11 @@ class EditTagger:
                 toks = token_lists[i][1:-1]
                 n = len(toks)
                 lg = logits[row, 1 : n + 2].clone().view(n + 1, -1, 2)  # (slot, phrase, keep/delete)
+                inside = _inside_words(toks)
                 for j, t in enumerate(toks):
                     if t not in DELETABLE:
                         lg[j, :, 1] = neg
-                    if j and _GLUED.match(toks[j - 1]) and not _BREAK.match(t):
+                    if j in inside or (j and _GLUED.match(toks[j - 1]) and not _BREAK.match(t)):
                         lg[j, 1:, :] = neg
                 lg[n, :, 1] = neg
                 starts, ends = positions[i]
@@ -389,6 +390,20 @@ class EditTagger:
             labels.append(lab)
         frame = [lab if j in (0, n) else lab % 2 for j, lab in enumerate(labels)]
         return apply_labels(toks, labels, self.phrases), apply_labels(toks, frame, self.phrases)
+
+
+def _inside_words(toks: Sequence[str]) -> set[int]:
+    """Token positions that continue a word (jieba, with the project's lexicon): nothing is
+    inserted there, so a phrase never lands inside 打错 or 杂音."""
+    from .protect import _segmenter
+
+    text = "".join("某" if len(t) > 1 and t != "<nl>" else "\n" if t == "<nl>" else " " if t == "▁" else t for t in toks)
+    inside: set[int] = set()
+    pos = 0
+    for word in _segmenter().pos.tokenizer.cut(text, HMM=True):
+        inside.update(range(pos + 1, pos + len(word)))
+        pos += len(word)
+    return inside
 
 
 _GLUED = re.compile(r"<[A-Z]+\d+>|[0-9A-Za-z.%]$")
