@@ -170,7 +170,10 @@ def mine_phrases(pairs: Iterable[tuple[list[str], list[str], str]], max_phrases:
             if x and (x, origin) not in seen:
                 seen.add((x, origin))
                 counts[x] += 1
-    ranked = sorted((p for p, c in counts.items() if c >= min_count and len(p) <= max_chars), key=lambda p: (-counts[p], p))
+    ranked = sorted(
+        (p for p, c in counts.items() if c >= min_count and len(p) <= max_chars and not PLACEHOLDER_RE.search(p)),
+        key=lambda p: (-counts[p], p),
+    )
     return [NONE] + ranked[: max(0, max_phrases - 1)]
 
 
@@ -306,6 +309,8 @@ class EditTagger:
         self.threads = threads
         self.max_len = self.model.config.max_position_embeddings
         gates = self.model_dir / "inference.json"
+        # A phrase holding a placeholder would invent a fact: never inserted (older phrase lists).
+        self._fact_phrases = [i for i, p in enumerate(self.phrases) if PLACEHOLDER_RE.search(p)]
         info = json.loads(gates.read_text(encoding="utf-8")) if gates.is_file() else {}
         self.min_insert_prob = float(info.get("min_insert_prob", 0.0))
         self.min_frame_prob = float(info.get("min_frame_prob", self.min_insert_prob))
@@ -358,6 +363,8 @@ class EditTagger:
                 toks = token_lists[i][1:-1]
                 n = len(toks)
                 lg = logits[row, 1 : n + 2].clone().view(n + 1, -1, 2)  # (slot, phrase, keep/delete)
+                if self._fact_phrases:
+                    lg[:, self._fact_phrases, :] = neg
                 inside = _inside_words(toks)
                 for j, t in enumerate(toks):
                     if t not in DELETABLE:

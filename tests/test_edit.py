@@ -41,6 +41,9 @@ def test_phrases_count_distinct_written_pairs():
     pairs = [(list("查一下"), list("您好，查一下"), "a")] * 5 + [(list("到了"), list("感谢您，到了"), "b"), (list("好"), list("感谢您，好"), "c")]
     assert mine_phrases(pairs, 10, 2) == ["", "感谢您，"]  # 您好， is one pair copied five times
     assert mine_phrases(pairs, 10, 1)[:3] == ["", "感谢您，", "您好，"]
+    # A phrase holding a placeholder would invent a fact: never listed.
+    with_fact = [(["到", "了"], ["<AMT1>", "到", "了"], o) for o in "xyz"]
+    assert mine_phrases(with_fact, 10, 1) == [""]
 
 
 DRAFTS = ["退款58元已经退了", "等下 我查查", "你的快递明天到", "喂 说吧什么事", "保修期是一年", "这个没货了"]
@@ -113,8 +116,8 @@ def test_bad_edit_training_input_is_a_clear_error(tmp_path, capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (shipped_edit_dir() / "model.safetensors").is_file(), reason="no shipped edit model")
 def test_shipped_edit_model_rewrites_seed_drafts():
+    assert (shipped_edit_dir() / "model.safetensors").is_file() and (shipped_edit_dir() / "inference.json").is_file()
     rw = load_rewriter("edit")
     items = [json.loads(l) for l in Path("eval/bench/seed.jsonl").read_text(encoding="utf-8").splitlines()[:40]]
     for it in items:
