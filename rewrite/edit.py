@@ -303,7 +303,15 @@ class EditTagger:
         self.model_dir = Path(model_dir)
         self.tok = CharTokenizer.load(self.model_dir)
         self.phrases: list[str] = json.loads((self.model_dir / PHRASES_FILE).read_text(encoding="utf-8"))["phrases"]
-        self.model = BertForTokenClassification.from_pretrained(str(self.model_dir), local_files_only=True)
+        from transformers.utils import logging as hf_logging
+
+        bars = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in an agent's terminal
+        try:
+            self.model = BertForTokenClassification.from_pretrained(str(self.model_dir), local_files_only=True)
+        finally:
+            if bars:
+                hf_logging.enable_progress_bar()
         self.model.eval()
         self.torch = torch
         self.threads = threads
