@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import collections
 import difflib
-import hashlib
 import json
 import logging
 import math

@@ -47,6 +47,7 @@ class _Choice:
     ok: bool
     fallback: bool
     why: str = ""
+    via: str = ""  # the fallback backend that wrote it
 
 
 def _penalty(findings: Sequence[Finding]) -> float:
@@ -138,7 +139,7 @@ class Rewriter:
             )
             last: list[list[str]] | None = None
             for k, (i, cs) in enumerate(zip(need_fb, fb_cands)):
-                choice = None
+                choice, via = None, self.fallback.name
                 for c in cs:
                     text = restore(c, flat[i].slots)
                     fs = check(text, channel=channel).findings
@@ -150,12 +151,12 @@ class Rewriter:
                         last = self.last_resort.generate(
                             [flat[j].masked for j in need_fb], n=1, channel=channel, **_position_kw(self.last_resort, fb_pos)
                         )
-                    cs = last[k]
+                    cs, via = last[k], self.last_resort.name
                 if choice is None:
                     text = restore(cs[0], flat[i].slots) if cs else flat[i].source
                     choice = (text, check(text, channel=channel).findings)
                 why = ranked[i][0].why if ranked[i] else "没有候选"
-                ranked[i] = [_Choice(choice[0], choice[1], True, True, why)]
+                ranked[i] = [_Choice(choice[0], choice[1], True, True, why, via)]
         elapsed = (time.perf_counter() - t0) * 1000.0
 
         results: list[RewriteResult] = []
@@ -174,7 +175,8 @@ class Rewriter:
             fell_back = any(ch.fallback for ch in best)
             if fell_back:
                 whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))
-                how = "规则改写" if self.fallback is None or self.fallback.name == "rules" else f"规则改写（经 {self.fallback.name} 引擎润色）"
+                polished = {ch.via for ch in best if ch.fallback} - {"rules", ""}
+                how = f"规则改写（经 {'、'.join(sorted(polished))} 引擎润色）" if polished else "规则改写"
                 notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用{how}。")
             results.append(
                 RewriteResult(

@@ -154,7 +154,8 @@ def test_failed_chunks_fall_back_to_edit_then_rules(tiny_edit):
     assert res.target == load_rewriter("edit", model_dir=tiny_edit).rewrite(draft).target
     # When the fallback's candidates fail too, the last resort (rules) answers.
     rw = Rewriter(_Echo(), _Echo("你自己查"), last_resort=RulesBackend())
-    assert rw.rewrite(draft).target == ruled
+    res = rw.rewrite(draft)
+    assert res.target == ruled and res.fallback and "润色" not in res.notes[0]
 
 
 @pytest.mark.slow
