@@ -177,3 +177,14 @@ def test_thresholds_are_tuned_on_validation(tiny_edit, tmp_path):
     # Above 1, nothing is ever inserted: the output is the input (tidied).
     toks, logp = tagger.score([val[0][0]], "phone", [(True, True)])[0]
     assert tagger.decode(toks, logp, frame_prob=1.01, insert_prob=1.01)[0] == val[0][0]
+
+
+@pytest.mark.slow
+def test_int8_matches_float32_on_seed_drafts():
+    fp32 = load_rewriter("edit", quantize=False)
+    int8 = load_rewriter("edit")
+    drafts = [json.loads(l)["draft"] for l in Path("eval/bench/seed.jsonl").read_text(encoding="utf-8").splitlines()[:60]]
+    a = [fp32.rewrite(d).target for d in drafts]
+    b = [int8.rewrite(d).target for d in drafts]
+    assert int8.backend.engine == "torch-int8" and fp32.backend.engine == "torch"
+    assert sum(x == y for x, y in zip(a, b)) >= 0.95 * len(drafts)

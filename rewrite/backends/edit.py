@@ -40,14 +40,17 @@ def edit_model_available(model_dir: str | Path | None = None) -> bool:
 class EditBackend:
     """Rules rewrite + learned edits. ``model_dir`` defaults to ``$REWRITE_EDIT_MODEL_DIR`` or the
     shipped edit model; loading happens on first use and raises :class:`ModelNotFoundError` with
-    the fix when the files are missing."""
+    the fix when the files are missing. ``quantize``: run the linear layers in dynamic int8
+    (``engine`` says ``torch-int8``), else float32 (``torch``)."""
 
     name = "edit"
     use_fallback = True
     wants_positions = True
 
-    def __init__(self, model_dir: str | Path | None = None, threads: int = 1, **_: Any):
+    def __init__(self, model_dir: str | Path | None = None, threads: int = 1, quantize: bool = True, **_: Any):
         self.model_dir = Path(model_dir) if model_dir else default_edit_dir()
+        self.quantize = bool(quantize)
+        self.engine: str | None = None
         self.threads = max(1, int(threads))
         self._tagger: Any = None
         self._rules: Any = None
@@ -75,6 +78,7 @@ class EditBackend:
 
                 torch.set_num_threads(self.threads)
                 self._tagger = EditTagger(d)
+                self.engine = "torch-int8" if self.quantize and self._tagger.quantize() else "torch"
                 self._rules = RulesBackend()
         return self
 
