@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 some input lines were bad (reported, skipped), 2 usage or in
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
 
@@ -32,6 +33,17 @@ USAGE = """用法:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `rewrite --help | head`: the reader left; nothing to report
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        except OSError:
+            pass
+        return 0
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
