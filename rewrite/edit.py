@@ -12,10 +12,10 @@ How (LaserTagger / GECToR style):
   forbidden phrasing already replaced), with the channel token in front and ``</s>`` at the end;
 * per input token one label = (keep or delete the token) × (phrase to insert before it, or none);
   the label on ``</s>`` is the phrase appended at the end;
-* labels come from aligning that input with the masked reference (:func:`edit_labels`); phrases the
-  list lacks are left out, and then so is any deletion of content characters in that pair, so the
-  model learns never to drop what it cannot replace;
-* at inference placeholders and negations (不 没 无 未 别) are never deleted.
+* labels come from aligning that input with the masked reference (:func:`edit_labels`); only what
+  the model may do is taught: insertions from the phrase list and deletions of fillers;
+* at inference only fillers and spaces (:data:`DELETABLE`) are ever deleted, and insertions go only
+  between words (see :meth:`EditTagger.edit`).
 
 ``rewrite train-edit`` trains it (flags or one JSON file); :class:`EditTagger` loads and runs it.
 """
@@ -45,8 +45,6 @@ NONE = ""  # phrase id 0: insert nothing
 #: The only tokens the model may delete at inference: fillers, interjections and spaces. Anything
 #: else (content, pronouns, punctuation, placeholders, negations) stays where it is.
 DELETABLE = frozenset("啊呀嘛哈哦喔噢喂嗯唉哎诶啦咯哟呗额呃▁")
-#: Never deleted at inference: a dropped negation reverses the decision.
-NEGATIONS = frozenset("不没无未别非")
 
 
 def _source(tok, text: str, channel: str) -> list[str]:
@@ -403,8 +401,6 @@ class EditTagger:
 
     def decode(self, toks: list[str], logp, frame_prob: float | None = None, insert_prob: float | None = None) -> tuple[str, str]:
         """``(edited, frame_only)`` from :meth:`score`'s output and the insertion thresholds."""
-        import math as _m
-
         fp = self.min_frame_prob if frame_prob is None else frame_prob
         ip = self.min_insert_prob if insert_prob is None else insert_prob
         n = len(toks)
@@ -413,7 +409,7 @@ class EditTagger:
         for j in range(n + 1):
             lab = best[j]
             need = fp if j in (0, n) else ip
-            if lab >= 2 and (need > 1.0 or _m.exp(float(logp[j, lab])) < need):
+            if lab >= 2 and (need > 1.0 or math.exp(float(logp[j, lab])) < need):
                 lab = int(logp[j, :2].argmax())  # not sure enough: insert nothing here
             labels.append(lab)
         frame = [lab if j in (0, n) else lab % 2 for j, lab in enumerate(labels)]

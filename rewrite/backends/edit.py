@@ -1,9 +1,9 @@
 """The edit engine: the rules backend's rewrite, then the trained edit model (:mod:`rewrite.edit`)
 polishes it with learned edits (openings, closings, 请/为您, fillers out).
 
-Every character of the result is carried over from the draft or from the model's closed phrase
-list, so it cannot write about something the draft did not say; placeholders and negations are
-never deleted. Candidates go through the pipeline's checks like any backend's, and a chunk whose
+Every character of the result is carried over from the rules rewrite or from the model's closed
+phrase list, so it cannot write about something the draft did not say, and only fillers are ever
+deleted. Candidates go through the pipeline's checks like any backend's, and a chunk whose
 candidates fail falls back to the plain rules rewrite (and the result says so).
 """
 from __future__ import annotations
@@ -33,8 +33,10 @@ def edit_model_available(model_dir: str | Path | None = None) -> bool:
     """Whether the edit model's files are there (checked without loading anything)."""
     from ..edit import PHRASES_FILE
 
+    from .seq2seq import weights_file
+
     d = Path(model_dir) if model_dir else default_edit_dir()
-    return all((d / x).is_file() for x in ("config.json", "model.safetensors", PHRASES_FILE))
+    return all((d / x).is_file() for x in ("config.json", PHRASES_FILE)) and weights_file(d) is not None
 
 
 class EditBackend:
@@ -86,14 +88,12 @@ class EditBackend:
     def model_hash(self) -> str:
         """sha256 of the weights file, first 12 hex digits (for eval signatures)."""
         if self._hash is None:
-            import hashlib
-
-            from .seq2seq import weights_file
+            from .seq2seq import weights_file, weights_hash
 
             w = weights_file(self.model_dir)
             if w is None:
                 raise ModelNotFoundError(f"编辑模型目录 {self.model_dir} 缺少 model.safetensors。")
-            self._hash = hashlib.sha256(w.read_bytes()).hexdigest()[:12]
+            self._hash = weights_hash(w)
         return self._hash
 
     def generate(
@@ -104,8 +104,8 @@ class EditBackend:
         channel: str = "phone",
         positions: Sequence[tuple[bool, bool]] | None = None,
     ) -> list[list[str]]:
-        """Per masked chunk: the model's edit of the rules rewrite, then an insert-only variant
-        (nothing deleted). An already professional chunk gets only the rules' tidying; a chunk too
+        """Per masked chunk: the model's edit of the rules rewrite, then the same with only its
+        opening and close (see :meth:`rewrite.edit.EditTagger.edit`). An already professional chunk gets only the rules' tidying; a chunk too
         long for the model gets no candidate (the pipeline falls back to the rules rewrite)."""
         if not chunks:
             return []

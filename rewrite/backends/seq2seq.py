@@ -74,6 +74,15 @@ def default_model_dir() -> Path:
     return Path(env) if env else shipped_model_dir()
 
 
+def weights_hash(path: Path) -> str:
+    """sha256 of a weights file, first 12 hex digits (the ``model`` field of eval signatures)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:12]
+
+
 def weights_file(model_dir: Path) -> Path | None:
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (model_dir / name).is_file():
@@ -174,11 +183,7 @@ class Seq2SeqBackend:
         """sha256 of the weights file, first 12 hex digits (for eval signatures)."""
         if self._hash is None:
             self._check_files()
-            h = hashlib.sha256()
-            with open(weights_file(self.model_dir), "rb") as f:  # type: ignore[arg-type]
-                for block in iter(lambda: f.read(1 << 20), b""):
-                    h.update(block)
-            self._hash = h.hexdigest()[:12]
+            self._hash = weights_hash(weights_file(self.model_dir))  # type: ignore[arg-type]
         return self._hash
 
     def speed_report(self, drafts: Sequence[str]) -> dict[str, Any]:
