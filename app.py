@@ -11,7 +11,8 @@ import threading
 
 
 def _warm_up(backend: str) -> None:
-    from rewrite import RewriteError, service
+    from rewrite import RewriteError
+    from rewrite.serve import service
 
     try:
         service.rewrite_one("你好，请稍等", backend=backend)
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     import uvicorn
 
     from rewrite import RewriteError
-    from rewrite.api import create_app
+    from rewrite.serve.api import create_app
 
     try:
         app = create_app(default_backend=args.backend)

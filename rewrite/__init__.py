@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import (
+from rewrite.errors import (
     BackendUnavailableError,
     DataError,
     DraftTooLongError,
@@ -21,12 +21,12 @@ from .errors import (
     RewriteError,
     UnknownBackendError,
 )
-from .types import CheckReport, Edit, Finding, RewriteResult
+from rewrite.types import CheckReport, Edit, Finding, RewriteResult
 
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .pipeline import Rewriter
+    from rewrite.pipeline import Rewriter
 
 
 def check(text: str, *, channel: str | None = None) -> CheckReport:
@@ -34,7 +34,7 @@ def check(text: str, *, channel: str | None = None) -> CheckReport:
 
     ``channel`` ("phone"/"chat", optional) also applies the rules meant for one channel only.
     """
-    from .checker import check as _check
+    from rewrite.norms.checker import check as _check
 
     return _check(text, channel=channel)
 
@@ -48,8 +48,8 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     the checks: to the edit engine (rules rewrite + learned edits) when its model is present, and
     to the plain rules rewrite when that fails as well.
     """
-    from .backends import DEFAULT_BACKEND, get_backend
-    from .pipeline import Rewriter
+    from rewrite.engines import DEFAULT_BACKEND, get_backend
+    from rewrite.pipeline import Rewriter
 
     name = name or DEFAULT_BACKEND
     backend = get_backend(name, **kwargs)
@@ -57,7 +57,7 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
         return Rewriter(backend, None)
     # A model's failed chunks go to the edit engine (the rules rewrite polished by the edit model)
     # when its model is there, and to the plain rules rewrite when that fails too or is missing.
-    from .backends.edit import edit_model_available
+    from rewrite.engines.edit.backend import edit_model_available
 
     if name != "edit" and edit_model_available():
         return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"))

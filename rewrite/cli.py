@@ -10,14 +10,14 @@ import os
 import sys
 from typing import Sequence
 
-from .errors import RewriteError
+from rewrite.errors import RewriteError
 
 # Subcommands implemented elsewhere take the rest of argv: "name": "module:function".
 DELEGATED = {
     "data": "rewrite.data.build:main",
-    "train": "rewrite.train:main",
-    "train-edit": "rewrite.edit:main",
-    "eval": "rewrite.evaluate:main",
+    "train": "rewrite.engines.seq2seq.train:main",
+    "train-edit": "rewrite.engines.edit.model:main",
+    "eval": "rewrite.evaluation.harness:main",
 }
 LOCAL = ("check", "batch")
 
@@ -55,7 +55,7 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
             module, _, func = DELEGATED[cmd].partition(":")
             return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
-        from . import commands
+        from rewrite import commands
 
         if cmd in LOCAL:
             return getattr(commands, f"cmd_{cmd}")(argv[1:])

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from .errors import DataError, InvalidDraftError
-from .text import MAX_DRAFT_CHARS, validate_draft
+from rewrite.errors import DataError, InvalidDraftError
+from rewrite.text import MAX_DRAFT_CHARS, validate_draft
 
 CHANNELS = ("phone", "chat")
 #: Drafts handed to ``rewrite_batch`` at once by ``rewrite batch``.
@@ -61,7 +61,7 @@ def _read_draft(value: str) -> str:
 
 
 def _rewrite_parser() -> argparse.ArgumentParser:
-    from .backends import DEFAULT_BACKEND, backend_names
+    from rewrite.engines import DEFAULT_BACKEND, backend_names
 
     p = _Parser(prog="rewrite", description="把一条客服回复草稿改写成规范的专业表达，并说明改了什么。")
     p.add_argument("draft", help="草稿文本（用引号括起；写 - 则从标准输入读取）")
@@ -81,7 +81,7 @@ def cmd_rewrite(argv: Sequence[str]) -> int:
     """``rewrite "草稿" [--backend NAME] [--channel phone|chat] [-n N] [--json]``."""
 
     def body(args: argparse.Namespace) -> int:
-        from . import load_rewriter
+        from rewrite import load_rewriter
 
         if not 1 <= args.n <= 4:
             print("参数错误：-n 应在 1 到 4 之间。", file=sys.stderr)
@@ -133,7 +133,7 @@ def cmd_check(argv: Sequence[str]) -> int:
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
 
     def body(args: argparse.Namespace) -> int:
-        from .checker import check
+        from rewrite.norms.checker import check
 
         text = validate_draft(_read_draft(args.text), MAX_DRAFT_CHARS)
         rep = check(text, channel=args.channel)
@@ -198,7 +198,7 @@ def cmd_batch(argv: Sequence[str]) -> int:
     added. Per-line ``keep`` and ``channel`` are honoured (``--channel`` is the default). Bad lines
     are reported on stderr with their line number and skipped; the exit code is 1 if any was.
     """
-    from .backends import DEFAULT_BACKEND, backend_names
+    from rewrite.engines import DEFAULT_BACKEND, backend_names
 
     p = _Parser(prog="rewrite batch", description="批量改写 JSONL 文件（每行一个含 draft 字段的 JSON 对象）。")
     p.add_argument("input", help="输入 JSONL 文件（- 为标准输入）")
@@ -208,7 +208,7 @@ def cmd_batch(argv: Sequence[str]) -> int:
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=f"每批交给引擎的草稿数（默认 {BATCH_SIZE}）")
 
     def body(args: argparse.Namespace) -> int:
-        from . import load_rewriter
+        from rewrite import load_rewriter
 
         if args.input == "-":
             raw_lines = [line.encode("utf-8", "surrogateescape") for line in sys.stdin]

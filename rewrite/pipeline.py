@@ -12,26 +12,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Sequence
 
-from .errors import InvalidDraftError
-from .protect import Protected, placeholder_problems, protect_for_model, restore
-from .text import MAX_DRAFT_CHARS, chunk_text, diff_edits, validate_draft
-from .types import Finding, RewriteResult
+from rewrite.errors import InvalidDraftError
+from rewrite.protect import Protected, placeholder_problems, protect_for_model, restore
+from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_edits, validate_draft
+from rewrite.engines import Backend
+from rewrite.types import Finding, RewriteResult
 
 CHANNELS = ("phone", "chat")
 _SEVERITY_WEIGHT = {"high": 10.0, "medium": 3.0, "low": 1.0}
-
-
-class Backend(Protocol):
-    """What a backend implements. ``generate`` gets masked chunks and returns, per chunk, up to
-    ``n`` candidate rewrites (still masked), best first."""
-
-    name: str
-    #: Whether failed candidates fall back to the rules backend (False for rules and identity).
-    use_fallback: bool
-
-    def generate(self, chunks: Sequence[str], *, n: int, channel: str) -> list[list[str]]: ...
 
 
 def _position_kw(backend: Backend, positions: list[tuple[bool, bool]]) -> dict:
@@ -87,7 +77,7 @@ class Rewriter:
         keep: Sequence[Sequence[str]] | None = None,
     ) -> list[RewriteResult]:
         """Rewrite many drafts; the backend sees all their chunks as one batch."""
-        from .checker import check  # late: keeps `import rewrite` light
+        from rewrite.norms.checker import check  # late: keeps `import rewrite` light
 
         if channel not in CHANNELS:
             raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")

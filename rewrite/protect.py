@@ -115,7 +115,7 @@ def protect_for_model(
     if content:
         # A "content word" that breaks a norm (jieba reads 这款木有货 as 这/款木/有货) is what the
         # reply must rewrite, not carry over: never mask a word that overlaps a checker finding.
-        from .checker import check
+        from rewrite.norms.checker import check
 
         flagged = [(f.start, f.end) for f in check(text).findings]
         spans += [
@@ -173,7 +173,7 @@ _SEGMENTER_KEY: tuple = ()
 
 
 def _word_list(name: str) -> list[str]:
-    from .norms import prompts_dir
+    from rewrite.norms.load import prompts_dir
 
     path = prompts_dir() / name
     if not path.is_file():
@@ -189,7 +189,7 @@ def _word_list(name: str) -> list[str]:
 def _segmenter() -> _Segmenter:
     """jieba, initialised once (quietly) with the lexicon as user words tagged ``lex``."""
     global _SEGMENTER, _SEGMENTER_KEY
-    from .norms import prompts_dir
+    from rewrite.norms.load import prompts_dir
 
     key = tuple(
         (n, (prompts_dir() / n).stat().st_mtime if (prompts_dir() / n).is_file() else 0.0)

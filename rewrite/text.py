@@ -5,8 +5,8 @@ import difflib
 import re
 import unicodedata
 
-from .errors import DraftTooLongError, EmptyDraftError, InvalidDraftError
-from .types import Edit
+from rewrite.errors import DraftTooLongError, EmptyDraftError, InvalidDraftError
+from rewrite.types import Edit
 
 #: Longest draft the pipeline accepts, in characters. Longer drafts are refused with this number
 #: in the message rather than truncated silently.

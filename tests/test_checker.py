@@ -8,9 +8,9 @@ import pytest
 
 from conftest import load_checker_cases
 from rewrite import check
-from rewrite.checker import compiled_norms
+from rewrite.norms.checker import compiled_norms
 from rewrite.errors import NormsError
-from rewrite.norms import load_forbidden
+from rewrite.norms.load import load_forbidden
 
 #: Thresholds on tests/cases/checker_cases.yaml (measured: P = 1.000, R = 0.980, see docs/checker.md).
 MIN_PRECISION = 0.99

@@ -21,7 +21,7 @@ from rewrite.errors import DataError
 from rewrite.protect import find_facts, protect_for_model
 
 REPO = Path(__file__).resolve().parents[1]
-HAS_CHECKER = importlib.util.find_spec("rewrite.checker") is not None
+HAS_CHECKER = importlib.util.find_spec("rewrite.norms.checker") is not None
 #: Augmented pairs in the small build (on top of the written ones, which keep growing).
 EXTRA = 800
 
@@ -196,7 +196,7 @@ def test_every_keep_span_is_on_both_sides(small_build):
             assert span in r["draft"] and span in r["reference"], (r["id"], span)
 
 
-@pytest.mark.skipif(not HAS_CHECKER, reason="rewrite.checker not built yet")
+@pytest.mark.skipif(not HAS_CHECKER, reason="rewrite.norms.checker not built yet")
 def test_every_target_passes_the_checker(small_build):
     from rewrite import check
 
@@ -310,7 +310,7 @@ def test_joins_put_the_greeting_first_and_keep_every_fact():
 
 
 def test_feedback_masks_phone_and_id_numbers(tmp_path):
-    from rewrite.feedback import append_pair, mask_private, read_pairs as read_feedback
+    from rewrite.serve.feedback import append_pair, mask_private, read_pairs as read_feedback
 
     assert mask_private("电话13812345678，身份证110105199001011234") == "电话138****5678，身份证110105********1234"
     assert mask_private("订单号2024031567821 拨打10086") == "订单号2024031567821 拨打10086"
@@ -329,7 +329,7 @@ def test_feedback_masks_phone_and_id_numbers(tmp_path):
 
 _WRITER = """
 import sys
-from rewrite.feedback import append_pair
+from rewrite.serve.feedback import append_pair
 w, n = sys.argv[1], int(sys.argv[2])
 for i in range(n):
     append_pair({"id": f"fb-{w}-{i}", "draft": "你等会" + "啊" * (i % 7) * 300, "reference": "请您稍等。" + w * 2000,
@@ -340,7 +340,7 @@ for i in range(n):
 def test_feedback_concurrent_appends_lose_nothing(tmp_path):
     import threading
 
-    from rewrite.feedback import append_pair
+    from rewrite.serve.feedback import append_pair
 
     path = tmp_path / "fb.jsonl"
     env = {**os.environ, "REWRITE_FEEDBACK_PATH": str(path)}
@@ -365,7 +365,7 @@ def test_feedback_concurrent_appends_lose_nothing(tmp_path):
 
 
 def test_build_includes_feedback_with_provenance(tmp_path):
-    from rewrite.feedback import append_pair
+    from rewrite.serve.feedback import append_pair
 
     wd = tmp_path / "written"
     _write(wd / "a.jsonl", [_pair(i) for i in range(1, 30)])
@@ -388,7 +388,7 @@ def test_build_includes_feedback_with_provenance(tmp_path):
     assert rc == 0 and len(got) == 1 and got[0]["source"] == rec["source"]
 
 
-@pytest.mark.skipif(not HAS_CHECKER, reason="rewrite.checker not built yet")
+@pytest.mark.skipif(not HAS_CHECKER, reason="rewrite.norms.checker not built yet")
 def test_failing_references_are_excluded_and_listed_or_abort_with_strict(tmp_path, capsys):
     wd = tmp_path / "written"
     rows = [_pair(i) for i in range(1, 30)]

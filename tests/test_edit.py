@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from rewrite import load_rewriter
-from rewrite.backends.edit import EditBackend, shipped_edit_dir
-from rewrite.edit import IGNORE, PHRASES_FILE, align, apply_labels, edit_labels, main as train_edit_main, mine_phrases
+from rewrite.engines.edit.backend import EditBackend, shipped_edit_dir
+from rewrite.engines.edit.model import IGNORE, PHRASES_FILE, align, apply_labels, edit_labels, main as train_edit_main, mine_phrases
 from rewrite.errors import ModelNotFoundError
 
 
@@ -142,7 +142,7 @@ class _Echo:
 
 @pytest.mark.slow
 def test_failed_chunks_fall_back_to_edit_then_rules(tiny_edit):
-    from rewrite.backends.rules import RulesBackend
+    from rewrite.engines.rules import RulesBackend
     from rewrite.pipeline import Rewriter
 
     draft = "退款58元已经退了 你查下"
@@ -162,7 +162,7 @@ def test_failed_chunks_fall_back_to_edit_then_rules(tiny_edit):
 def test_thresholds_are_tuned_on_validation(tiny_edit, tmp_path):
     import shutil
 
-    from rewrite.edit import THRESHOLDS, EditTagger, tune_insert_prob
+    from rewrite.engines.edit.model import THRESHOLDS, EditTagger, tune_insert_prob
 
     model = tmp_path / "m"
     shutil.copytree(tiny_edit, model)

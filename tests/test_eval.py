@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rewrite import check, metrics as M
-from rewrite.evaluate import load_bench, main
+from rewrite import check
+from rewrite.evaluation import metrics as M
+from rewrite.evaluation.harness import load_bench, main
 from rewrite.text import normalise
 
 ITEMS = [
@@ -137,8 +138,8 @@ def test_same_signature_same_outputs_and_scores(tmp_path, bench):
     assert [{k: v for k, v in p.items() if k != "ms"} for p in pa] == [{k: v for k, v in p.items() if k != "ms"} for p in pb]
     sig = a["results"][0]["signature"]
     import rewrite
-    from rewrite.evaluate import file_hash
-    from rewrite.norms import norms_hash
+    from rewrite.evaluation.harness import file_hash
+    from rewrite.norms.load import norms_hash
 
     assert sig["system"] == "rules" and sig["model"] == "-" and sig["seed"] == 3
     assert sig["norms"] == norms_hash() and sig["bench"] == file_hash(bench) and sig["version"] == rewrite.__version__
@@ -210,9 +211,9 @@ def test_html_escapes_drafts_and_sorts_worst_first(tmp_path):
 
 
 def test_unavailable_system_is_reported_and_the_run_goes_on(tmp_path, bench, monkeypatch):
-    from rewrite.backends import REGISTRY
+    from rewrite.engines import REGISTRY
 
-    monkeypatch.setitem(REGISTRY, "missing", "rewrite.backends.no_such_module:Nope")
+    monkeypatch.setitem(REGISTRY, "missing", "rewrite.engines.no_such_module:Nope")
     rc, report, preds, out = _run(tmp_path, "r", "--bench", str(bench), "--system", "missing", "--system", "identity", "--no-speed")
     assert rc == 0
     sysinfo = {s["name"]: s for s in report["systems"]}
@@ -275,8 +276,8 @@ def test_editing_the_norms_changes_the_signature(tmp_path, bench, prompts_copy):
 def test_seq2seq_signature_carries_model_hash_and_engine(tmp_path, bench, monkeypatch):
     """A real tiny model trained here: its weights hash and engine land in the signature, two runs
     with that signature agree, and the backend's own engine comparison is attached to the speed."""
-    from rewrite.backends.seq2seq import MODEL_DIR_ENV, Seq2SeqBackend
-    from rewrite.train import main as train_main
+    from rewrite.engines.seq2seq.backend import MODEL_DIR_ENV, Seq2SeqBackend
+    from rewrite.engines.seq2seq.train import main as train_main
 
     pairs = tmp_path / "pairs.jsonl"
     _write(pairs, [dict(it, domain="telecom", scenario="closing", source="written:team") for it in ITEMS])

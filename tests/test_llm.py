@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from rewrite import load_rewriter
-from rewrite.backends.llm import LLMBackend, completions_url, parse_candidates
+from rewrite.engines.llm import LLMBackend, completions_url, parse_candidates
 from rewrite.cli import main
 from rewrite.errors import BackendUnavailableError
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from rewrite import metrics as M
+from rewrite.evaluation import metrics as M
 
 
 # chrF2 (sacrebleu, char_order=6, beta=2, whitespace dropped). Per order n: precision and recall of

@@ -1,7 +1,7 @@
 """The seq2seq rewriter end to end with a real tiny model trained inside the suite.
 
 A BART with d_model 32 and 1+1 layers memorises a handful of pairs in a few seconds through
-``rewrite.train.main``; it then drives the tokenizer, placeholders, beam candidates, OOV
+``rewrite.engines.seq2seq.train.main``; it then drives the tokenizer, placeholders, beam candidates, OOV
 carry-through, the pipeline's fallback, resume, CTranslate2 export and ``--base-model``.
 """
 from __future__ import annotations
@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from rewrite.backends.seq2seq import Seq2SeqBackend, shipped_model_dir, weights_file
+from rewrite.engines.seq2seq.backend import Seq2SeqBackend, shipped_model_dir, weights_file
 from rewrite.errors import ModelNotFoundError
 from rewrite.protect import protect_for_model
-from rewrite.tokenizer import CharTokenizer
-from rewrite.train import main as train_main
-from rewrite.train import mask_pair
+from rewrite.engines.seq2seq.tokenizer import CharTokenizer
+from rewrite.engines.seq2seq.train import main as train_main
+from rewrite.engines.seq2seq.train import mask_pair
 
 pytestmark = pytest.mark.slow
 
@@ -112,8 +112,8 @@ def test_missing_model_names_the_fix(tmp_path):
 
 
 def test_pipeline_uses_model_and_falls_back(tiny_model):
-    pytest.importorskip("rewrite.checker", reason="the norms checker (rewrite/checker.py) is not in the tree yet")
-    from rewrite.backends.identity import IdentityBackend
+    pytest.importorskip("rewrite.norms.checker", reason="the norms checker (rewrite/norms/checker.py) is not in the tree yet")
+    from rewrite.engines.identity import IdentityBackend
     from rewrite.pipeline import Rewriter
 
     rw = Rewriter(Seq2SeqBackend(tiny_model, engine="hf"), fallback=IdentityBackend())
@@ -127,7 +127,7 @@ def test_pipeline_uses_model_and_falls_back(tiny_model):
 
 def test_ct2_export_matches_float32(tiny_model):
     pytest.importorskip("ctranslate2")
-    from rewrite.export import compare_engines, convert
+    from rewrite.engines.seq2seq.export import compare_engines, convert
 
     out = convert(tiny_model)
     assert (out / "model.bin").is_file()
@@ -137,7 +137,7 @@ def test_ct2_export_matches_float32(tiny_model):
     assert be.generate(["喂 说吧什么事"], n=2, channel="phone")[0][0] == "您好，请问有什么可以帮您？"
     assert be.engine == "ct2"
     # The speed comparison the eval harness prints: both engines, same model and drafts.
-    from rewrite.bench_speed import bench_speed
+    from rewrite.evaluation.bench_speed import bench_speed
 
     speed = bench_speed([p["draft"] for p in PAIRS[:3]], tiny_model, beams=2)
     for engine in ("ct2", "hf"):
@@ -168,7 +168,7 @@ def test_bad_training_input_is_a_clear_error(tmp_path, capsys):
 
 @pytest.mark.skipif(weights_file(shipped_model_dir()) is None, reason="rewrite/shipped has no trained model yet (run `rewrite train` and ship it)")
 def test_shipped_model_rewrites_seed_drafts():
-    pytest.importorskip("rewrite.checker", reason="the norms checker (rewrite/checker.py) is not in the tree yet")
+    pytest.importorskip("rewrite.norms.checker", reason="the norms checker (rewrite/norms/checker.py) is not in the tree yet")
     from rewrite import load_rewriter
 
     seeds = Path(__file__).resolve().parent.parent / "eval" / "bench" / "seed.jsonl"
@@ -189,7 +189,7 @@ def test_shipped_model_rewrites_seed_drafts():
     ],
 )
 def test_content_coverage(source, candidate, at_least, below):
-    from rewrite.backends.seq2seq import content_coverage
+    from rewrite.engines.seq2seq.backend import content_coverage
 
     assert at_least <= content_coverage(source, candidate) < below
 

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import REPO, load_checker_cases
 from rewrite import check, load_rewriter
-from rewrite.backends.rules import RulesBackend, detect_scenario
+from rewrite.engines.rules import RulesBackend, detect_scenario
 from rewrite.errors import NormsError
-from rewrite.norms import load_phrasebook, load_replacements
+from rewrite.norms.load import load_phrasebook, load_replacements
 from rewrite.protect import find_facts, placeholder_problems, protect_for_model
 
 SEED_CASUAL = [c for c in load_checker_cases() if c["kind"] in ("seed_forbidden", "seed_habitual")]

@@ -11,8 +11,8 @@ import random
 import re
 from typing import Any
 
-from ..protect import PLACEHOLDER_RE, find_facts, protect_for_model, restore
-from .pools import GIVEN_NAMES, LEXICON, PLACES, PRODUCTS, SURNAMES, TITLES
+from rewrite.protect import PLACEHOLDER_RE, find_facts, protect_for_model, restore
+from rewrite.data.pools import GIVEN_NAMES, LEXICON, PLACES, PRODUCTS, SURNAMES, TITLES
 
 Pair = dict[str, Any]
 

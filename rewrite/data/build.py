@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..errors import DataError
-from .jsonl import Problem, read_jsonl, read_pairs, strip_private
+from rewrite.errors import DataError
+from rewrite.data.jsonl import Problem, read_jsonl, read_pairs, strip_private
 
 Pair = dict[str, Any]
 
@@ -58,7 +58,7 @@ SELF_MAP_SHARE = 0.13
 JOIN_SHARE = 0.3
 #: Code whose bytes enter the build hash.
 _CODE_FILES = ("build.py", "augment.py", "pools.py", "jsonl.py", "spec.py")
-_SHARED_CODE_FILES = ("protect.py", "checker.py", "text.py")
+_SHARED_CODE_FILES = ("protect.py", "norms/checker.py", "text.py")
 
 OUTPUT_FIELDS = ("id", "draft", "reference", "keep", "domain", "scenario", "channel", "source", "origin")
 
@@ -81,7 +81,7 @@ def leak_key(text: str) -> str:
     past the guard."""
     import unicodedata
 
-    from ..text import normalise
+    from rewrite.text import normalise
 
     t = normalise(text).lower().replace("您", "你")
     return "".join(c for c in t if not c.isspace() and not unicodedata.category(c).startswith("P"))
@@ -213,12 +213,12 @@ def load_bench(files: Sequence[Path]) -> list[tuple[str, str, str]]:
 
 def get_checker() -> Callable[[str], list[str]] | None:
     """A cached function ``text → findings`` (as ``rule_id: text`` strings) from the project's
-    checker, or ``None`` when ``rewrite.checker`` does not exist yet."""
+    checker, or ``None`` when ``rewrite.norms.checker`` does not exist yet."""
     import importlib.util
 
-    if importlib.util.find_spec("rewrite.checker") is None:
+    if importlib.util.find_spec("rewrite.norms.checker") is None:
         return None
-    from .. import check
+    from rewrite import check
 
     cache: dict[str, list[str]] = {}
 
@@ -274,7 +274,7 @@ class AugmentStats:
 def frame_key(pair: Pair) -> tuple[str, str]:
     """The pair as a fact-masking model sees it: facts and keep spans replaced by their
     placeholder type (``<AMT>``), numbering dropped."""
-    from ..protect import PLACEHOLDER_RE, protect_for_model
+    from rewrite.protect import PLACEHOLDER_RE, protect_for_model
 
     keep = list(pair.get("keep") or [])
 
@@ -303,7 +303,7 @@ def augment(
     :func:`frame_key`: at most ``MAX_PER_FRAME`` pairs share one, so fact swaps (which a model
     that masks facts sees as the same pair) cannot crowd out noise and joins.
     """
-    from .augment import add_noise, join_pairs, swap_facts
+    from rewrite.data.augment import add_noise, join_pairs, swap_facts
 
     out: list[Pair] = []
     if not origins or n_target <= 0:
@@ -398,7 +398,7 @@ def augment(
 
 
 def _frame_side(text: str, keep: Sequence[str], cache: dict[str, str]) -> str:
-    from ..protect import PLACEHOLDER_RE, protect_for_model
+    from rewrite.protect import PLACEHOLDER_RE, protect_for_model
 
     # Facts and keep spans as the model sees them; content words are then covered by the POS
     # masking below (protect's own content-word pass would only add a slow second segmentation).
@@ -504,7 +504,7 @@ def build_hash(sources: Sequence[Path], seed: int, target_size: int, extra: str 
     for name in _SHARED_CODE_FILES:
         h.update((DATA_DIR.parent / name).read_bytes())
     try:
-        from ..norms import norms_hash
+        from rewrite.norms.load import norms_hash
 
         h.update(norms_hash().encode())
     except Exception:  # norms are optional for the hash when prompts/ is absent
@@ -531,7 +531,7 @@ def run_build(cfg: BuildConfig) -> BuildResult:
     guard = LeakGuard(bench)
     checker = get_checker()
     if checker is None:
-        warnings.append("rewrite.checker 尚不存在：跳过了参考答案的规范检查。")
+        warnings.append("rewrite.norms.checker 尚不存在：跳过了参考答案的规范检查。")
 
     # 2. validate written pairs.
     excluded: list[tuple[str, str]] = []
@@ -690,7 +690,7 @@ def _table(title: str, rows: list[tuple[str, ...]], header: tuple[str, ...]) -> 
 
 def render_card(res: BuildResult, cfg: BuildConfig) -> str:
     """The data card (Markdown): counts, exclusions, diversity and the build hash."""
-    from .pools import PLACES, PRODUCTS, SURNAMES
+    from rewrite.data.pools import PLACES, PRODUCTS, SURNAMES
 
     written = res.written
     aug_train = [p for p in res.train if p["source"].startswith("augment:")]
@@ -714,7 +714,7 @@ def render_card(res: BuildResult, cfg: BuildConfig) -> str:
         f"- train: {len(res.train)} pairs ({len(res.train) - len(aug_train)} written + {len(aug_train)} augmented)",
         f"- validation: {len(res.validation)} pairs ({len(res.validation) - len(aug_val)} written + {len(aug_val)} augmented; "
         "grouped by written pair, so no pair's augmentations cross the split)",
-        f"- checker validation: {'on (every reference has zero findings)' if res.checker else 'OFF (rewrite.checker missing)'}",
+        f"- checker validation: {'on (every reference has zero findings)' if res.checker else 'OFF (rewrite.norms.checker missing)'}",
         f"- leak guard: {res.bench_size} benchmark drafts; training drafts equal to one or within character "
         f"{LEAK_N}-gram Jaccard ≥ {LEAK_JACCARD} of one are dropped (compared without spaces and punctuation)",
         f"- pools: {sum(map(len, PRODUCTS.values()))} products, {sum(map(len, PLACES.values()))} places, "

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import DataError
-from .spec import pair_problems
+from rewrite.errors import DataError
+from rewrite.data.spec import pair_problems
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,29 @@ import torch or gradio."""
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import Any, Protocol, Sequence
 
-from ..errors import UnknownBackendError
+from rewrite.errors import UnknownBackendError
+
+
+class Backend(Protocol):
+    """What a backend implements. ``generate`` gets masked chunks and returns, per chunk, up to
+    ``n`` candidate rewrites (still masked), best first."""
+
+    name: str
+    #: Whether failed candidates fall back to the rules backend (False for rules and identity).
+    use_fallback: bool
+
+    def generate(self, chunks: Sequence[str], *, n: int, channel: str) -> list[list[str]]: ...
+
 
 #: name -> "module:factory". The factory takes keyword arguments and returns a Backend.
 REGISTRY: dict[str, str] = {
-    "seq2seq": "rewrite.backends.seq2seq:Seq2SeqBackend",
-    "edit": "rewrite.backends.edit:EditBackend",
-    "rules": "rewrite.backends.rules:RulesBackend",
-    "identity": "rewrite.backends.identity:IdentityBackend",
-    "llm": "rewrite.backends.llm:LLMBackend",
+    "seq2seq": "rewrite.engines.seq2seq.backend:Seq2SeqBackend",
+    "edit": "rewrite.engines.edit.backend:EditBackend",
+    "rules": "rewrite.engines.rules:RulesBackend",
+    "identity": "rewrite.engines.identity:IdentityBackend",
+    "llm": "rewrite.engines.llm:LLMBackend",
 }
 
 DEFAULT_BACKEND = "seq2seq"

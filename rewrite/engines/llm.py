@@ -21,8 +21,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import BackendUnavailableError
-from ..norms import load_forbidden, prompts_dir
+from rewrite.errors import BackendUnavailableError
+from rewrite.norms.load import load_forbidden, prompts_dir
 
 ENDPOINT_ENV = "REWRITE_LLM_ENDPOINT"
 MODEL_ENV = "REWRITE_LLM_MODEL"
@@ -119,7 +119,7 @@ class LLMBackend:
 
     # ── prompts ──
     def _read(self, name: str) -> str:
-        from ..errors import NormsError
+        from rewrite.errors import NormsError
 
         path = (self.prompts or prompts_dir()) / name
         try:

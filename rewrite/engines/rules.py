@@ -28,8 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-from ..norms import Phrasebook, Scenario, load_phrasebook, load_replacements, prompts_dir
-from ..protect import PLACEHOLDER_RE
+from rewrite.norms.load import Phrasebook, Scenario, load_phrasebook, load_replacements, prompts_dir
+from rewrite.protect import PLACEHOLDER_RE
 
 _END_MARKS = "。！？!?…"
 _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
@@ -189,7 +189,7 @@ _POLITE = re.compile(r"您|请|抱歉|对不起|谢谢|感谢|不好意思|麻�
 def _is_polished(text: str, channel: str, directory: Path | None) -> bool:
     """Already professional: no checker finding, closed by an end mark, no spaces between words,
     and in the polite register (您, 请, 抱歉 …): a blunt line the checker misses still gets rewritten."""
-    from ..checker import check  # late: the checker compiles its rules on first use
+    from rewrite.norms.checker import check  # late: the checker compiles its rules on first use
 
     body = text.strip()
     if len(body) < 2 or body[-1] not in _END_MARKS or _GAP.search(body) or not _POLITE.search(body):

@@ -1,4 +1,4 @@
-"""HTTP API under load, side by side per backend: ``python -m rewrite.bench_api``.
+"""HTTP API under load, side by side per backend: ``python -m rewrite.evaluation.bench_api``.
 
 Starts the real app (``app.py``) on a free loopback port, sends ``--requests`` POST /api/rewrite
 calls from ``--concurrency`` threads for each backend named, and prints per backend: successes,
@@ -21,9 +21,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
 
-from .metrics import percentile, throughput
+from rewrite.evaluation.metrics import percentile, throughput
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_port() -> int:
@@ -69,14 +69,14 @@ def load(url: str, drafts: Sequence[str], backend: str, *, requests: int, concur
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m rewrite.bench_api", description="HTTP API 压测（仅 127.0.0.1）：各引擎并列比较延迟与吞吐。")
+    p = argparse.ArgumentParser(prog="python -m rewrite.evaluation.bench_api", description="HTTP API 压测（仅 127.0.0.1）：各引擎并列比较延迟与吞吐。")
     p.add_argument("--backend", action="append", help="引擎，可重复（默认 seq2seq 与 rules）")
     p.add_argument("--drafts", default=str(ROOT / "eval" / "bench" / "heldout.jsonl"), help="草稿来源（JSONL，取 draft 字段）")
     p.add_argument("--requests", type=int, default=200, help="每个引擎的请求数（默认 200）")
     p.add_argument("--concurrency", type=int, default=50, help="并发线程数（默认 50）")
     args = p.parse_args(argv)
     backends = args.backend or ["seq2seq", "rules"]
-    from .data.jsonl import read_jsonl
+    from rewrite.data.jsonl import read_jsonl
 
     records, problems = read_jsonl(args.drafts)
     drafts = [r["draft"] for r in records if isinstance(r, dict) and isinstance(r.get("draft"), str)]

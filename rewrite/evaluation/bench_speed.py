@@ -9,7 +9,7 @@
 * ``rss_mb``: resident memory of the process after loading (includes everything loaded before).
 
 CTranslate2 is measured first: it slows down when torch has run in the same process first. For a
-clean comparison run ``python -m rewrite.bench_speed --drafts eval/bench/heldout.jsonl``; each
+clean comparison run ``python -m rewrite.evaluation.bench_speed --drafts eval/bench/heldout.jsonl``; each
 engine then runs in its own subprocess. Importing this module does nothing.
 """
 from __future__ import annotations
@@ -44,17 +44,17 @@ def _percentile(xs: Sequence[float], q: float) -> float:
 
 def bench_engine(engine: str, drafts: Sequence[str], model_dir: str | Path | None = None, *, beams: int = 4, batch: int = 32, channel: str = "phone") -> dict[str, Any]:
     """Time one engine (``ct2`` or ``hf``) on ``drafts`` in this process (see module doc)."""
-    from .backends.seq2seq import Seq2SeqBackend
-    from .pipeline import Rewriter
-    from .protect import protect_for_model
-    from .text import chunk_text, validate_draft
+    from rewrite.engines.seq2seq.backend import Seq2SeqBackend
+    from rewrite.pipeline import Rewriter
+    from rewrite.protect import protect_for_model
+    from rewrite.text import chunk_text, validate_draft
 
     if engine == "hf":
         import torch
 
         torch.set_num_threads(1)
     backend = Seq2SeqBackend(model_dir, engine=engine, beams=beams, threads=1).load()
-    from .backends import get_backend
+    from rewrite.engines import get_backend
 
     try:
         fallback = get_backend("rules")
@@ -104,7 +104,7 @@ def bench_speed(drafts: Sequence[str], model_dir: str | Path | None = None, *, b
     for engine in engines:
         try:
             if isolate:
-                cmd = [sys.executable, "-m", "rewrite.bench_speed", "--engine", engine, "--beams", str(beams), "--json-drafts", "-"]
+                cmd = [sys.executable, "-m", "rewrite.evaluation.bench_speed", "--engine", engine, "--beams", str(beams), "--json-drafts", "-"]
                 if model_dir:
                     cmd += ["--model-dir", str(model_dir)]
                 proc = subprocess.run(cmd, input=json.dumps(list(drafts), ensure_ascii=False), capture_output=True, text=True, timeout=1800)
@@ -121,7 +121,7 @@ def bench_speed(drafts: Sequence[str], model_dir: str | Path | None = None, *, b
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rewrite.bench_speed", description="比较 CTranslate2 int8 与 transformers generate 的改写速度。")
+    parser = argparse.ArgumentParser(prog="python -m rewrite.evaluation.bench_speed", description="比较 CTranslate2 int8 与 transformers generate 的改写速度。")
     parser.add_argument("--drafts", help="JSONL 文件（字段 draft）")
     parser.add_argument("--json-drafts", help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=100)

@@ -4,7 +4,7 @@
                  --system rules --system identity --system reference [--out DIR] [--seed N]
 
 For every (bench, system): outputs through the shared pipeline (``Rewriter.rewrite``, one draft
-at a time, timed), then the metrics of :mod:`rewrite.metrics`, a signature that says how the
+at a time, timed), then the metrics of :mod:`rewrite.evaluation.metrics`, a signature that says how the
 numbers were made, and (unless ``--no-speed``) a batch-32 throughput pass. Writes ``report.json``,
 ``report.md``, ``report.html``, ``predictions.jsonl`` and PNG plots to ``eval/results/<run-id>/``
 (or ``--out``), and prints the table.
@@ -29,66 +29,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import metrics as M
-from .errors import RewriteError, UnknownBackendError
+from rewrite.evaluation import metrics as M
+from rewrite.evaluation.records import Bench, BenchItem, Prediction, System
+from rewrite.errors import RewriteError, UnknownBackendError
 
 #: The built-in system that outputs the references.
 REFERENCE = "reference"
 DEFAULT_OUT = Path("eval/results")
 BATCH_SIZE = 32
-
-
-@dataclass(frozen=True)
-class BenchItem:
-    """One benchmark example, normalised."""
-
-    id: str
-    draft: str
-    reference: str
-    keep: tuple[str, ...] = ()
-    channel: str = "phone"
-    line: int = 0
-
-
-@dataclass
-class Bench:
-    """A benchmark file: its valid items and the lines skipped (``file:line: why``)."""
-
-    name: str
-    path: str
-    hash: str
-    items: list[BenchItem]
-    skipped: list[str] = field(default_factory=list)
-    total_valid: int = 0
-
-
-@dataclass
-class System:
-    """A system under evaluation: a loaded Rewriter, or the reference, or unavailable + why."""
-
-    name: str
-    rewriter: Any = None
-    available: bool = True
-    reason: str = ""
-    model_hash: str = "-"
-    engine: str | None = None
-
-
-@dataclass
-class Prediction:
-    """One output of one system on one example (a line of ``predictions.jsonl``)."""
-
-    id: str
-    bench: str
-    system: str
-    draft: str
-    reference: str
-    output: str
-    findings_after: list[dict[str, Any]]
-    fallback: bool
-    ms: float | None
-    error: str | None = None
-    chrf: float | None = None
 
 
 @dataclass
@@ -120,8 +68,8 @@ def _item_problems(rec: dict[str, Any]) -> list[str]:
     Any JSONL in the batch format works: ``id``, ``draft`` and ``reference`` are required;
     ``keep`` (list of spans found in the draft) and ``channel`` (phone/chat) are optional.
     """
-    from .pipeline import CHANNELS
-    from .text import normalise
+    from rewrite.pipeline import CHANNELS
+    from rewrite.text import normalise
 
     whys = []
     if not isinstance(rec.get("id"), str) or not rec["id"].strip():
@@ -146,8 +94,8 @@ def _item_problems(rec: dict[str, Any]) -> list[str]:
 def load_bench(path: str | Path, *, limit: int | None = None, name: str | None = None) -> Bench:
     """Read a benchmark JSONL. Broken lines (bad JSON, missing fields, duplicate id) are skipped
     and listed as ``file:line: why``; a missing file raises :class:`DataError`."""
-    from .data.jsonl import read_jsonl
-    from .text import normalise
+    from rewrite.data.jsonl import read_jsonl
+    from rewrite.text import normalise
 
     p = Path(path)
     records, problems = read_jsonl(p)
@@ -184,7 +132,7 @@ def load_bench(path: str | Path, *, limit: int | None = None, name: str | None =
 
 def system_names() -> list[str]:
     """Every name ``--system`` accepts: the registered backends and ``reference``."""
-    from .backends import backend_names
+    from rewrite.engines import backend_names
 
     return backend_names() + [REFERENCE]
 
@@ -193,7 +141,7 @@ def load_system(name: str) -> System:
     """Load one system; any failure becomes ``available=False`` with the reason."""
     if name == REFERENCE:
         return System(name)
-    from . import load_rewriter
+    from rewrite import load_rewriter
 
     try:
         rw = load_rewriter(name)
@@ -233,7 +181,7 @@ def predict(system: System, bench: Bench, *, progress: bool | None = None) -> li
     """
     from tqdm import tqdm
 
-    from . import check
+    from rewrite import check
 
     preds: list[Prediction] = []
     show = sys.stderr.isatty() if progress is None else progress
@@ -266,7 +214,7 @@ def predict(system: System, bench: Bench, *, progress: bool | None = None) -> li
 def probe(system: System, bench: Bench) -> None:
     """One untimed warm-up call (lazy loads happen here, not in the timings). A system whose
     first answer is "model missing" or "backend unavailable" is marked unavailable."""
-    from .errors import BackendUnavailableError, ModelNotFoundError
+    from rewrite.errors import BackendUnavailableError, ModelNotFoundError
 
     if system.name == REFERENCE or not system.available or not bench.items:
         return
@@ -304,13 +252,16 @@ def measure_batch(system: System, bench: Bench, preds: Sequence[Prediction], bat
 
 
 def _speed_helper(system: System, bench: Bench) -> Any:
-    """The seq2seq backend's own engine comparison (ct2 vs generate), when it offers one."""
+    """The seq2seq engine comparison (ct2 vs generate, each in its own subprocess), when the
+    system runs the seq2seq model. The bench calls the backend; the backend never imports the bench."""
+    from rewrite.engines.seq2seq.backend import Seq2SeqBackend
+    from rewrite.evaluation.bench_speed import bench_speed
+
     backend = getattr(system.rewriter, "backend", None)
-    helper = getattr(backend, "speed_report", None)
-    if not callable(helper):
+    if not isinstance(backend, Seq2SeqBackend):
         return None
     try:
-        return helper([it.draft for it in bench.items[:BATCH_SIZE]])
+        return bench_speed([it.draft for it in bench.items[:BATCH_SIZE]], backend.model_dir, beams=backend.beams)
     except Exception as e:
         return {"error": _reason(e)}
 
@@ -324,7 +275,7 @@ def _r(x: float | None, nd: int = 4) -> float | None:
 
 def score(bench: Bench, preds: Sequence[Prediction], draft_findings: Sequence[int], *, seed: int, n_bootstrap: int) -> dict[str, Any]:
     """Every metric of one system on one bench (see docs/eval.md for their meaning)."""
-    from .protect import find_facts
+    from rewrite.protect import find_facts
 
     outs = [p.output for p in preds]
     refs = [it.reference for it in bench.items]
@@ -399,8 +350,8 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
     Raises :class:`UnknownBackendError` for a system name that does not exist and
     :class:`DataError` for a bench file that cannot be read.
     """
-    from . import __version__, check
-    from .norms import norms_hash
+    from rewrite import __version__, check
+    from rewrite.norms.load import norms_hash
 
     valid = system_names()
     for name in cfg.systems:
@@ -481,7 +432,7 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
                      "model_hash": s.model_hash, "engine": s.engine} for s in systems],
         "results": results,
     }
-    from .report import write_report
+    from rewrite.evaluation.report import write_report
 
     write_report(report, all_preds, benches, draft_checks, out)
     return report, out
@@ -521,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RewriteError as e:
         print(f"错误：{e}", file=sys.stderr)
         return 2
-    from .report import markdown_table
+    from rewrite.evaluation.report import markdown_table
 
     print(markdown_table(report))
     print(f"\n报告已写入 {out}/（report.html、report.md、report.json、predictions.jsonl）")

@@ -1,7 +1,7 @@
 """The metrics of the eval harness as pure functions: lists in, numbers out, nothing loaded.
 
 Every function here can be checked by hand on a two-line case table (``tests/test_metrics.py``
-does). The harness (:mod:`rewrite.evaluate`) gathers the lists: outputs, references, drafts,
+does). The harness (:mod:`rewrite.evaluation.harness`) gathers the lists: outputs, references, drafts,
 finding counts, spans, timings.
 
 Conventions:
@@ -140,7 +140,7 @@ def ratio(num: int, den: int) -> float | None:
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance in characters (insert, delete, substitute all cost 1)."""
-    from .text import char_edit_distance
+    from rewrite.text import char_edit_distance
 
     return char_edit_distance(a, b)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
-    from .evaluate import Bench, Prediction
+    from rewrite.evaluation.records import Bench, Prediction
 
 
 # ----------------------------------------------------------------------------- formatting

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import InvalidDraftError
-from .norms import ForbiddenNorms, Rule, load_forbidden, prompts_dir
-from .types import CheckReport, Finding
+from rewrite.errors import InvalidDraftError
+from rewrite.norms.load import ForbiddenNorms, Rule, load_forbidden, prompts_dir
+from rewrite.types import CheckReport, Finding
 
 _CLAUSE_MARKS = "，。！？、；：,.!?;:…\n~～"
 _SENTENCE_MARKS = "。！？!?\n"

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .errors import NormsError
+from rewrite.errors import NormsError
 
 PROMPTS_ENV = "REWRITE_PROMPTS_DIR"
 

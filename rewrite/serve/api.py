@@ -14,7 +14,7 @@ import json
 import logging
 from typing import Any
 
-from .errors import RewriteError
+from rewrite.errors import RewriteError
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 256 * 1024
@@ -26,7 +26,8 @@ def create_api():
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
 
-    from . import __version__, service
+    from rewrite import __version__
+    from rewrite.serve import service
 
     app = FastAPI(title="rewrite API", version=__version__, docs_url="/api/docs", openapi_url="/api/openapi.json")
 
@@ -99,7 +100,7 @@ def create_app(default_backend: str = "seq2seq"):
     """
     import gradio as gr
 
-    from .ui import CSS, HEAD, build_demo
+    from rewrite.serve.ui import CSS, HEAD, build_demo
 
     app = create_api()
     return gr.mount_gradio_app(app, build_demo(default_backend), path="", css=CSS, head=HEAD, footer_links=[])

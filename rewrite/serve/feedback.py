@@ -7,7 +7,7 @@ concurrent saves from threads and processes neither lose nor interleave lines. P
 ID-card numbers are masked before anything touches the disk (``138****5678``,
 ``110105********1234``).
 
-    from rewrite.feedback import append_pair, read_pairs
+    from rewrite.serve.feedback import append_pair, read_pairs
     append_pair({"draft": "...", "reference": "...", "domain": "telecom",
                  "scenario": "bill_query", "channel": "phone"})
     pairs, problems = read_pairs()
@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from rewrite.errors import DataError
 
 FEEDBACK_ENV = "REWRITE_FEEDBACK_PATH"
 
@@ -69,7 +69,7 @@ def make_record(record: dict[str, Any], now: datetime | None = None) -> dict[str
 
     Raises :class:`DataError` (Chinese message naming every problem) if the pair is not valid.
     """
-    from .data.spec import pair_problems
+    from rewrite.data.spec import pair_problems
 
     if not isinstance(record, dict):
         raise DataError("反馈记录必须是一个字典（包含 draft、reference、domain、scenario、channel）。")
@@ -125,7 +125,7 @@ def read_pairs(path: str | Path | None = None) -> tuple[list[dict[str, Any]], li
 
     A store that does not exist yet is empty: ``([], [])``.
     """
-    from .data.jsonl import read_pairs as _read, strip_private
+    from rewrite.data.jsonl import read_pairs as _read, strip_private
 
     p = Path(path).expanduser() if path is not None else default_path()
     if not p.exists():

@@ -8,8 +8,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from .errors import RewriteError
-from .pipeline import CHANNELS, Rewriter
+from rewrite.errors import RewriteError
+from rewrite.pipeline import CHANNELS, Rewriter
 
 _lock = threading.Lock()
 _cache: dict[str, Rewriter] = {}
@@ -22,7 +22,7 @@ MAX_ALTERNATIVES = 3
 
 def get_rewriter(name: str) -> Rewriter:
     """The process-wide Rewriter for backend ``name`` (loaded once)."""
-    from . import load_rewriter
+    from rewrite import load_rewriter
 
     with _lock:
         if name not in _cache:
@@ -37,7 +37,7 @@ def rewrite_one(draft: str, *, backend: str = "seq2seq", channel: str = "phone",
     Raises :class:`~rewrite.errors.RewriteError` subclasses for bad input or an unusable backend.
     """
     if channel not in CHANNELS:
-        from .errors import InvalidDraftError
+        from rewrite.errors import InvalidDraftError
 
         raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
     n = max(1, min(int(n), MAX_ALTERNATIVES + 1))
@@ -53,9 +53,9 @@ def rewrite_one(draft: str, *, backend: str = "seq2seq", channel: str = "phone",
 
 def check_one(text: str, channel: str | None = None) -> dict[str, Any]:
     """The JSON answer of ``POST /api/check`` (``channel`` also applies that channel's rules)."""
-    from .checker import check
-    from .errors import InvalidDraftError
-    from .text import validate_draft
+    from rewrite.norms.checker import check
+    from rewrite.errors import InvalidDraftError
+    from rewrite.text import validate_draft
 
     if channel is not None and channel not in CHANNELS:
         raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")

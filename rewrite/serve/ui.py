@@ -10,13 +10,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import RewriteError
+from rewrite.errors import RewriteError
 
 CHANNEL_LABELS = {"电话": "phone", "在线": "chat"}
 BACKEND_LABELS = {"seq2seq": "seq2seq 模型（默认）", "edit": "编辑模型（规则改写 + 学习编辑）", "rules": "规则引擎", "llm": "大模型（需配置）"}
 SEVERITY_LABELS = {"high": "严重", "medium": "中等", "low": "轻微"}
 DIFF_COLORS = {"+ 新增": "#c8f7c5", "- 删除": "#f9c6c6"}
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 CSS = """
 #target textarea {font-size: 1.05rem;}
@@ -96,7 +96,7 @@ def handle_rewrite(draft: str, channel_label: str = "电话", backend: str = "se
     Returns keys: target, alternatives (list), breaches (HighlightedText value), findings_md,
     diff (HighlightedText value), info (Markdown), message ('' when all went well).
     """
-    from . import service
+    from rewrite.serve import service
 
     channel = CHANNEL_LABELS.get(channel_label, "phone")
     empty = {"target": "", "alternatives": [], "breaches": [], "findings_md": "", "diff": [], "info": ""}
@@ -134,7 +134,7 @@ def alternatives_markdown(alts: list[str]) -> str:
 
 def handle_compare(draft: str, channel_label: str, backends: list[str]) -> dict[str, dict[str, Any]]:
     """One draft through each selected backend: per backend target, diff, findings_md, info."""
-    from . import service
+    from rewrite.serve import service
 
     channel = CHANNEL_LABELS.get(channel_label, "phone")
     out: dict[str, dict[str, Any]] = {}
@@ -162,7 +162,7 @@ def handle_compare(draft: str, channel_label: str, backends: list[str]) -> dict[
 
 def handle_save_pair(draft: str, reference: str, channel_label: str, domain: str, scenario: str, picked: str) -> str:
     """Save the trainer's chosen (or edited) reply to the feedback store; returns a status line."""
-    from .feedback import append_pair
+    from rewrite.serve.feedback import append_pair
 
     if not (draft or "").strip() or not (reference or "").strip():
         return "⚠️ 草稿和最终回复都不能为空。"
@@ -200,8 +200,8 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
     import json
     import shutil
 
-    from .evaluate import EvalConfig, run
-    from .report import _columns, table_rows
+    from rewrite.evaluation.harness import EvalConfig, run
+    from rewrite.evaluation.report import _columns, table_rows
 
     paths = [str(REPO_ROOT / b) if not Path(b).is_absolute() else b for b in benches or []]
     if upload:
@@ -250,13 +250,13 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
 
 
 def build_demo(default_backend: str = "seq2seq"):
-    """The Blocks app. Call ``.launch()`` or mount it (``rewrite.api.create_app``)."""
+    """The Blocks app. Call ``.launch()`` or mount it (``rewrite.serve.api.create_app``)."""
     import gradio as gr
 
-    from . import service
+    from rewrite.serve import service
 
     if default_backend not in service.APP_BACKENDS:
-        from .errors import UnknownBackendError
+        from rewrite.errors import UnknownBackendError
 
         raise UnknownBackendError(f"界面不提供引擎 {default_backend!r}，可选：{', '.join(service.APP_BACKENDS)}。")
 
@@ -362,12 +362,12 @@ def build_demo(default_backend: str = "seq2seq"):
 
 
 def _domains() -> list[str]:
-    from .data.spec import DOMAINS
+    from rewrite.data.spec import DOMAINS
 
     return list(DOMAINS)
 
 
 def _scenarios() -> list[str]:
-    from .data.spec import TRAIN_SCENARIOS, HELDOUT_SCENARIOS
+    from rewrite.data.spec import TRAIN_SCENARIOS, HELDOUT_SCENARIOS
 
     return list(TRAIN_SCENARIOS + HELDOUT_SCENARIOS)

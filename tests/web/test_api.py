@@ -76,7 +76,7 @@ def test_200_concurrent_requests_all_succeed(app_server):
 
 
 def test_load_benchmark_reports_latency_without_asserting_it(app_server):
-    from rewrite.bench_api import load
+    from rewrite.evaluation.bench_api import load
 
     row = load(app_server["url"] + "/api/rewrite", ["你等一下 我查查", "不行 退不了"], "rules", requests=20, concurrency=5)
     assert row["ok"] == 20 and row["requests"] == 20

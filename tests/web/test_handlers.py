@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rewrite import ui
+from rewrite.serve import ui
 
 
 def test_rewrite_handler_reports_breaches_diff_and_time():

@@ -1,4 +1,4 @@
-"""The edit engine: the rules backend's rewrite, then the trained edit model (:mod:`rewrite.edit`)
+"""The edit engine: the rules backend's rewrite, then the trained edit model (:mod:`rewrite.engines.edit.model`)
 polishes it with learned edits (openings, closings, 请/为您, fillers out).
 
 Every character of the result is carried over from the rules rewrite or from the model's closed
@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import ModelNotFoundError
+from rewrite.errors import ModelNotFoundError
 
 #: Environment variable naming another edit model directory.
 EDIT_MODEL_DIR_ENV = "REWRITE_EDIT_MODEL_DIR"
@@ -21,7 +21,7 @@ EDIT_MODEL_DIR_ENV = "REWRITE_EDIT_MODEL_DIR"
 
 def shipped_edit_dir() -> Path:
     """``rewrite/shipped/edit``: the edit model that ``pip install`` carries."""
-    return Path(__file__).resolve().parent.parent / "shipped" / "edit"
+    return Path(__file__).resolve().parents[2] / "shipped" / "edit"
 
 
 def default_edit_dir() -> Path:
@@ -31,9 +31,9 @@ def default_edit_dir() -> Path:
 
 def edit_model_available(model_dir: str | Path | None = None) -> bool:
     """Whether the edit model's files are there (checked without loading anything)."""
-    from ..edit import PHRASES_FILE
+    from rewrite.engines.edit.model import PHRASES_FILE
 
-    from .seq2seq import weights_file
+    from rewrite.engines.seq2seq.backend import weights_file
 
     d = Path(model_dir) if model_dir else default_edit_dir()
     return all((d / x).is_file() for x in ("config.json", PHRASES_FILE)) and weights_file(d) is not None
@@ -62,10 +62,10 @@ class EditBackend:
     def load(self) -> "EditBackend":
         with self._lock:
             if self._tagger is None:
-                from ..edit import PHRASES_FILE, EditTagger
-                from ..tokenizer import TOKENIZER_FILE
-                from .rules import RulesBackend
-                from .seq2seq import weights_file
+                from rewrite.engines.edit.model import PHRASES_FILE, EditTagger
+                from rewrite.engines.seq2seq.tokenizer import TOKENIZER_FILE
+                from rewrite.engines.rules import RulesBackend
+                from rewrite.engines.seq2seq.backend import weights_file
 
                 d = self.model_dir
                 fix = f"请先训练：`rewrite train-edit --output_dir {d}`（或设置环境变量 {EDIT_MODEL_DIR_ENV} 指向已训练的编辑模型目录）。"
@@ -88,7 +88,7 @@ class EditBackend:
     def model_hash(self) -> str:
         """sha256 of the weights file, first 12 hex digits (for eval signatures)."""
         if self._hash is None:
-            from .seq2seq import weights_file, weights_hash
+            from rewrite.engines.seq2seq.backend import weights_file, weights_hash
 
             w = weights_file(self.model_dir)
             if w is None:
@@ -105,12 +105,12 @@ class EditBackend:
         positions: Sequence[tuple[bool, bool]] | None = None,
     ) -> list[list[str]]:
         """Per masked chunk: the model's edit of the rules rewrite, then the same with only its
-        opening and close (see :meth:`rewrite.edit.EditTagger.edit`). An already professional chunk gets only the rules' tidying; a chunk too
+        opening and close (see :meth:`rewrite.engines.edit.model.EditTagger.edit`). An already professional chunk gets only the rules' tidying; a chunk too
         long for the model gets no candidate (the pipeline falls back to the rules rewrite)."""
         if not chunks:
             return []
         self.load()
-        from .rules import _is_polished
+        from rewrite.engines.rules import _is_polished
 
         pos = list(positions) if positions is not None else [(True, True)] * len(chunks)
         ruled = [c[0] for c in self._rules.generate(chunks, n=1, channel=channel, positions=pos)]

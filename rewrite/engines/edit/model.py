@@ -35,10 +35,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from .errors import RewriteError
-from .protect import PLACEHOLDER_RE
+from rewrite.errors import RewriteError
+from rewrite.protect import PLACEHOLDER_RE
 
-log = logging.getLogger("rewrite.edit")
+log = logging.getLogger("rewrite.engines.edit.model")
 
 PHRASES_FILE = "edit_phrases.json"
 NONE = ""  # phrase id 0: insert nothing
@@ -49,7 +49,7 @@ DELETABLE = frozenset("啊呀嘛哈哦喔噢喂嗯唉哎诶啦咯哟呗额呃▁
 
 def _source(tok, text: str, channel: str) -> list[str]:
     """Channel token, the text's tokens (unknown characters kept as text), ``</s>``."""
-    from .tokenizer import CHANNEL_TOKENS, EOS
+    from rewrite.engines.seq2seq.tokenizer import CHANNEL_TOKENS, EOS
 
     return [CHANNEL_TOKENS.get(channel, CHANNEL_TOKENS["phone"]), *tok.pieces(text), EOS]
 
@@ -228,7 +228,7 @@ class EditExample:
 def rules_input(masked: str, channel: str, rules=None) -> str:
     """What the edit model reads: the rules backend's rewrite of a masked chunk."""
     if rules is None:
-        from .backends.rules import RulesBackend
+        from rewrite.engines.rules import RulesBackend
 
         rules = RulesBackend()
     return rules.rewrite_chunk(masked, channel=channel)
@@ -237,9 +237,9 @@ def rules_input(masked: str, channel: str, rules=None) -> str:
 def make_edit_examples(records: list[dict], args: EditArguments, rng: random.Random, *, train: bool) -> tuple[list[tuple[str, str, str, str, str]], dict[str, int]]:
     """``(input, target, channel, kind, origin)`` per example: input is the rules rewrite of the
     masked draft; origin names the written pair it comes from."""
-    from .backends.rules import RulesBackend
-    from .protect import protect_for_model
-    from .train import add_noise, mask_pair
+    from rewrite.engines.rules import RulesBackend
+    from rewrite.protect import protect_for_model
+    from rewrite.engines.seq2seq.train import add_noise, mask_pair
 
     rules = RulesBackend()
     stats = {"pairs": len(records), "dropped": 0, "denoise": 0}
@@ -295,7 +295,7 @@ class EditTagger:
         import torch
         from transformers import BertForTokenClassification
 
-        from .tokenizer import CharTokenizer
+        from rewrite.engines.seq2seq.tokenizer import CharTokenizer
 
         self.model_dir = Path(model_dir)
         self.tok = CharTokenizer.load(self.model_dir)
@@ -419,7 +419,7 @@ class EditTagger:
 def _inside_words(toks: Sequence[str]) -> set[int]:
     """Token positions that continue a word (jieba, with the project's lexicon): nothing is
     inserted there, so a phrase never lands inside 打错 or 杂音."""
-    from .protect import _segmenter
+    from rewrite.protect import _segmenter
 
     text = "".join("某" if len(t) > 1 and t != "<nl>" else "\n" if t == "<nl>" else " " if t == "▁" else t for t in toks)
     inside: set[int] = set()
@@ -534,8 +534,8 @@ def train(args: EditArguments) -> dict[str, Any]:
     from tqdm.auto import tqdm
     from transformers import BertForTokenClassification, set_seed
 
-    from .tokenizer import CharTokenizer
-    from .train import _vocab_texts, load_records
+    from rewrite.engines.seq2seq.tokenizer import CharTokenizer
+    from rewrite.engines.seq2seq.train import _vocab_texts, load_records
 
     t_start = time.time()
     set_seed(args.seed)
@@ -573,7 +573,7 @@ def train(args: EditArguments) -> dict[str, Any]:
 
     train_ex, val_ex = examples(raw_train), examples(raw_val)
     if not train_ex:
-        from .errors import DataError
+        from rewrite.errors import DataError
 
         raise DataError(f"{args.data} 里没有可用的训练样本（全部被过滤或划入验证集）：请检查数据，或多给一些 draft/reference 对。")
     reach = sum(e.reachable for e in train_ex) / max(1, len(train_ex))

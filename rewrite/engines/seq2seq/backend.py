@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..errors import BackendUnavailableError, ModelNotFoundError
+from rewrite.errors import BackendUnavailableError, ModelNotFoundError
 
 #: Environment variable naming another model directory (a trainer's own model).
 MODEL_DIR_ENV = "REWRITE_MODEL_DIR"
@@ -66,7 +66,7 @@ def content_coverage(source: str, candidate: str) -> float:
 
 def shipped_model_dir() -> Path:
     """``rewrite/shipped``: the model that ``pip install`` carries."""
-    return Path(__file__).resolve().parent.parent / "shipped"
+    return Path(__file__).resolve().parents[2] / "shipped"
 
 
 def default_model_dir() -> Path:
@@ -131,7 +131,7 @@ class Seq2SeqBackend:
         fix = f"请先训练并导出模型：`rewrite train --output-dir {d}`（或设置环境变量 {MODEL_DIR_ENV} 指向已训练的模型目录）。"
         if not d.is_dir():
             raise ModelNotFoundError(f"找不到模型目录 {d}。{fix}")
-        from ..tokenizer import TOKENIZER_FILE
+        from rewrite.engines.seq2seq.tokenizer import TOKENIZER_FILE
 
         missing = [n for n in ("config.json", TOKENIZER_FILE) if not (d / n).is_file()]
         if weights_file(d) is None:
@@ -145,7 +145,7 @@ class Seq2SeqBackend:
             if self._loaded:
                 return self
             self._check_files()
-            from ..tokenizer import CharTokenizer
+            from rewrite.engines.seq2seq.tokenizer import CharTokenizer
 
             self._tok = CharTokenizer.load(self.model_dir)
             gates: dict[str, Any] = {}
@@ -163,7 +163,7 @@ class Seq2SeqBackend:
                 if not _has_ctranslate2():
                     raise BackendUnavailableError("未安装 ctranslate2：请 `pip install ctranslate2`，或改用 engine='hf'。")
                 if not (ct2_dir / "model.bin").is_file():
-                    raise ModelNotFoundError(f"找不到 CTranslate2 模型 {ct2_dir}：请运行 `python -m rewrite.export {self.model_dir}`，或改用 engine='hf'。")
+                    raise ModelNotFoundError(f"找不到 CTranslate2 模型 {ct2_dir}：请运行 `python -m rewrite.engines.seq2seq.export {self.model_dir}`，或改用 engine='hf'。")
                 import ctranslate2
 
                 self._translator = ctranslate2.Translator(str(ct2_dir), device="cpu", compute_type="int8", intra_threads=self.threads, inter_threads=1)
@@ -185,13 +185,6 @@ class Seq2SeqBackend:
             self._check_files()
             self._hash = weights_hash(weights_file(self.model_dir))  # type: ignore[arg-type]
         return self._hash
-
-    def speed_report(self, drafts: Sequence[str]) -> dict[str, Any]:
-        """CTranslate2 int8 vs transformers ``generate`` on ``drafts`` with this model, each engine
-        in its own subprocess (see :func:`rewrite.bench_speed.bench_speed`)."""
-        from ..bench_speed import bench_speed
-
-        return bench_speed(list(drafts), self.model_dir, beams=self.beams)
 
     # -- generation -----------------------------------------------------------------------------
     def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
@@ -230,7 +223,7 @@ class Seq2SeqBackend:
 
     def _rules(self):
         if self._rules_backend is None:
-            from .rules import RulesBackend
+            from rewrite.engines.rules import RulesBackend
 
             self._rules_backend = RulesBackend()
         return self._rules_backend
@@ -238,7 +231,7 @@ class Seq2SeqBackend:
     def _is_polished(self, chunk: str, channel: str) -> bool:
         if not self.keep_polished:
             return False
-        from .rules import _is_polished  # one definition of "already professional", shared with rules
+        from rewrite.engines.rules import _is_polished  # one definition of "already professional", shared with rules
 
         return _is_polished(chunk, channel, None)
 

@@ -1,6 +1,6 @@
 """Convert a trained model directory to CTranslate2 int8 (``<model_dir>/ct2``) and check it.
 
-``python -m rewrite.export MODEL_DIR [--drafts FILE.jsonl] [--quantization int8]``
+``python -m rewrite.engines.seq2seq.export MODEL_DIR [--drafts FILE.jsonl] [--quantization int8]``
 
 The CTranslate2 BART converter reads ``config.normalize_before`` (and a few other keys) that
 transformers 5 configs no longer carry; they are set here (False: BART is post-norm) on the
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import RewriteError
+from rewrite.errors import RewriteError
 
 CT2_SUBDIR = "ct2"
 
@@ -28,7 +28,7 @@ class _TokenizerAdapter:
     """The slice of a Hugging Face tokenizer the CTranslate2 BART loader uses."""
 
     def __init__(self, tok):
-        from .tokenizer import BOS, EOS, UNK
+        from rewrite.engines.seq2seq.tokenizer import BOS, EOS, UNK
 
         self._tok = tok
         self.bos_token, self.eos_token, self.unk_token = BOS, EOS, UNK
@@ -48,7 +48,7 @@ def convert(model_dir: str | Path, quantization: str = "int8", force: bool = Tru
         from ctranslate2.converters.transformers import TransformersConverter
     except ImportError:
         raise RewriteError("未安装 ctranslate2，无法导出：请 `pip install ctranslate2`。") from None
-    from .tokenizer import CharTokenizer
+    from rewrite.engines.seq2seq.tokenizer import CharTokenizer
 
     model_dir = Path(model_dir)
     tok = CharTokenizer.load(model_dir)
@@ -81,9 +81,9 @@ def compare_engines(model_dir: str | Path, drafts: Sequence[str], channel: str =
 
     Returns ``{"n", "exact_match" (percent of identical best candidates), "differences": [...]}``.
     """
-    from .backends.seq2seq import Seq2SeqBackend
-    from .protect import protect_for_model
-    from .text import chunk_text, validate_draft
+    from rewrite.engines.seq2seq.backend import Seq2SeqBackend
+    from rewrite.protect import protect_for_model
+    from rewrite.text import chunk_text, validate_draft
 
     chunks = [protect_for_model(c).masked for d in drafts for c in chunk_text(validate_draft(d))]
     # Raw engines: no gates, no pass-through of polished chunks, so every chunk is compared.
@@ -102,7 +102,7 @@ SHIP_FILES = ("config.json", "generation_config.json", "model.safetensors", "cha
 def ship(model_dir: str | Path, dest: str | Path | None = None, quantization: str = "int8") -> dict[str, Any]:
     """Copy a trained model into the package (``rewrite/shipped`` by default) and convert it to
     CTranslate2 there. Keeps ``MODEL_CARD.md``; returns the file sizes in bytes."""
-    from .backends.seq2seq import shipped_model_dir
+    from rewrite.engines.seq2seq.backend import shipped_model_dir
 
     src, dst = Path(model_dir), Path(dest) if dest else shipped_model_dir()
     missing = [n for n in SHIP_FILES[:4] if not (src / n).is_file()]
@@ -121,7 +121,7 @@ def ship(model_dir: str | Path, dest: str | Path | None = None, quantization: st
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rewrite.export", description="把训练好的模型转换为 CTranslate2（默认 int8）并与 float32 输出比对。")
+    parser = argparse.ArgumentParser(prog="python -m rewrite.engines.seq2seq.export", description="把训练好的模型转换为 CTranslate2（默认 int8）并与 float32 输出比对。")
     parser.add_argument("model_dir", help="rewrite train 的 --output-dir")
     parser.add_argument("--quantization", default="int8", help="int8（默认）、int8_float32、float32 …")
     parser.add_argument("--drafts", action="append", default=[], help="JSONL 文件（字段 draft），用来比对两种引擎的输出；可重复")
@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         report: dict[str, Any] = {}
         if args.ship:
             report["shipped"] = ship(args.model_dir, quantization=args.quantization)
-            from .backends.seq2seq import shipped_model_dir
+            from rewrite.engines.seq2seq.backend import shipped_model_dir
 
             args.model_dir = str(shipped_model_dir())
             out = Path(args.model_dir) / CT2_SUBDIR

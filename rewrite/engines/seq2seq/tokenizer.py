@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from .errors import ModelNotFoundError
-from .protect import TYPES
+from rewrite.errors import ModelNotFoundError
+from rewrite.protect import TYPES
 
 #: File name inside a model directory.
 TOKENIZER_FILE = "char_tokenizer.json"

@@ -35,10 +35,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from .errors import DataError, RewriteError
-from .protect import PLACEHOLDER_RE, placeholder_problems, protect_for_model, restore
+from rewrite.errors import DataError, RewriteError
+from rewrite.protect import PLACEHOLDER_RE, placeholder_problems, protect_for_model, restore
 
-log = logging.getLogger("rewrite.train")
+log = logging.getLogger("rewrite.engines.seq2seq.train")
 
 DEFAULT_DATA = "rewrite/data/build/dataset"
 CHECKPOINT_PREFIX = "checkpoint-"
@@ -134,7 +134,7 @@ def load_records(path: str, validation_share: float = 0.05, seed: int = 42) -> t
         if "validation" not in splits:
             splits = _split(splits.get("train", []), validation_share, seed)
     else:
-        from .data.jsonl import read_jsonl
+        from rewrite.data.jsonl import read_jsonl
 
         files = sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
         if not files:
@@ -318,7 +318,7 @@ def _vocab_texts(path: str | None) -> list[str]:
         return []
     p = Path(path)
     if not p.exists():
-        from .errors import DataError
+        from rewrite.errors import DataError
 
         raise DataError(f"--vocab-texts {path} 不存在：请指向种子文档目录（例如 ../shared/seeds）或去掉该参数。")
     files = sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p]
@@ -505,7 +505,7 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
     from tqdm.auto import tqdm
     from transformers import AutoModelForSeq2SeqLM, set_seed
 
-    from .tokenizer import CharTokenizer
+    from rewrite.engines.seq2seq.tokenizer import CharTokenizer
 
     import transformers
 

@@ -1,0 +1,58 @@
+"""Plain data types shared by the harness and the report (so neither imports the other)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class BenchItem:
+    """One benchmark example, normalised."""
+
+    id: str
+    draft: str
+    reference: str
+    keep: tuple[str, ...] = ()
+    channel: str = "phone"
+    line: int = 0
+
+
+@dataclass
+class Bench:
+    """A benchmark file: its valid items and the lines skipped (``file:line: why``)."""
+
+    name: str
+    path: str
+    hash: str
+    items: list[BenchItem]
+    skipped: list[str] = field(default_factory=list)
+    total_valid: int = 0
+
+
+@dataclass
+class System:
+    """A system under evaluation: a loaded Rewriter, or the reference, or unavailable + why."""
+
+    name: str
+    rewriter: Any = None
+    available: bool = True
+    reason: str = ""
+    model_hash: str = "-"
+    engine: str | None = None
+
+
+@dataclass
+class Prediction:
+    """One output of one system on one example (a line of ``predictions.jsonl``)."""
+
+    id: str
+    bench: str
+    system: str
+    draft: str
+    reference: str
+    output: str
+    findings_after: list[dict[str, Any]]
+    fallback: bool
+    ms: float | None
+    error: str | None = None
+    chrf: float | None = None
