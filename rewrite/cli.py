@@ -18,6 +18,7 @@ DELEGATED = {
     "train": "rewrite.engines.seq2seq.train:main",
     "train-edit": "rewrite.engines.edit.model:main",
     "eval": "rewrite.evaluation.harness:main",
+    "judge": "rewrite.evaluation.judging:main",
 }
 LOCAL = ("check", "batch")
 
@@ -29,6 +30,7 @@ USAGE = """用法:
   rewrite train [...]                 训练 seq2seq 模型
   rewrite train-edit [...]            训练编辑模型（规则改写之上的学习编辑）
   rewrite eval --bench F --system S   评测
+  rewrite judge --bench F --system S --judge ID   盲评（结果供 rewrite eval 合并）
 各子命令加 --help 查看参数。"""
 
 

@@ -9,6 +9,7 @@ from typing import Any
 DOMAINS: tuple[str, ...] = (
     "telecom", "broadband", "ecommerce", "logistics", "property",
     "utility", "bank", "airline", "cabletv", "aftersales",
+    "gov12345", "hospital", "insurance", "hotel", "food_delivery", "app_game", "car", "education",
 )
 
 TRAIN_SCENARIOS: tuple[str, ...] = (

@@ -52,6 +52,7 @@ class EvalConfig:
     n_bootstrap: int = M.N_BOOTSTRAP
     batch_size: int = BATCH_SIZE
     progress: bool | None = None  # None: a bar only on a terminal
+    judgments: Path | None = None  # None: eval/judgments (or $REWRITE_JUDGMENTS_DIR)
 
 
 # ----------------------------------------------------------------------------- benches
@@ -86,6 +87,14 @@ def _item_problems(rec: dict[str, Any]) -> list[str]:
         missing = [k for k in keep if normalise(k) not in draft]
         if missing:
             whys.append(f"keep 片段「{'」「'.join(missing)}」不在 draft 中")
+    must_fix = rec.get("must_fix", [])
+    if not isinstance(must_fix, list) or not all(isinstance(k, str) and k.strip() for k in must_fix):
+        whys.append("must_fix 必须是非空字符串的列表")
+    elif isinstance(rec.get("draft"), str):
+        draft = normalise(rec["draft"])
+        missing = [k for k in must_fix if normalise(k) not in draft]
+        if missing:
+            whys.append(f"must_fix 片段「{'」「'.join(missing)}」不在 draft 中")
     if rec.get("channel", "phone") not in CHANNELS:
         whys.append(f"未知渠道 channel={rec.get('channel')!r}（可选：{', '.join(CHANNELS)}）")
     return whys
@@ -119,6 +128,9 @@ def load_bench(path: str | Path, *, limit: int | None = None, name: str | None =
                 keep=tuple(dict.fromkeys(normalise(k) for k in rec.get("keep", []))),
                 channel=rec.get("channel", "phone"),
                 line=rec["_line"],
+                must_fix=tuple(normalise(x) for x in rec.get("must_fix") or []),
+                style=str(rec.get("style") or "plain"),
+                has_must_fix="must_fix" in rec,
             )
         )
     total = len(items)
@@ -273,7 +285,40 @@ def _r(x: float | None, nd: int = 4) -> float | None:
     return None if x is None else round(float(x), nd)
 
 
-def score(bench: Bench, preds: Sequence[Prediction], draft_findings: Sequence[int], *, seed: int, n_bootstrap: int) -> dict[str, Any]:
+def _share_ci(flags: Sequence[bool], *, seed: int, n_bootstrap: int) -> dict[str, Any]:
+    """A share, its bootstrap interval and its denominator."""
+    ci = M.bootstrap_share(flags, n=n_bootstrap, seed=seed)
+    return {"value": _r(M.share(flags)), "ci": None if ci is None else [_r(ci[0]), _r(ci[1])], "n": len(flags)}
+
+
+def reader_scores(bench: Bench, preds: Sequence[Prediction], *, seed: int, n_bootstrap: int,
+                  table: dict[str, bool] | None = None) -> dict[str, Any]:
+    """What a reader sees, each with its bootstrap interval: judged acceptability and made-worse
+    rate (from blind judgments, with the unjudged counts), offence survival (``must_fix``),
+    token integrity, and the changed rate."""
+    from rewrite.evaluation.judging import judged_scores
+
+    outs = [p.output for p in preds]
+    drafts = [it.draft for it in bench.items]
+    out: dict[str, Any] = {}
+    if any(it.has_must_fix for it in bench.items):
+        out["offence_survival"] = _share_ci(M.offence_survival([it.must_fix for it in bench.items], outs),
+                                            seed=seed, n_bootstrap=n_bootstrap)
+    else:
+        out["offence_survival"] = None
+    flags, _ = M.token_integrity(drafts, outs)
+    out["token_integrity"] = _share_ci(flags, seed=seed, n_bootstrap=n_bootstrap)
+    out["changed"] = _share_ci(M.changed(drafts, outs), seed=seed, n_bootstrap=n_bootstrap)
+    js = judged_scores([it.as_dict() for it in bench.items], outs, table or {})
+    out["judged_acceptable"] = _share_ci(js["accept_flags"], seed=seed, n_bootstrap=n_bootstrap)
+    out["judged_acceptable"]["unjudged"] = js["unjudged"]
+    out["made_worse"] = _share_ci(js["worse_flags"], seed=seed, n_bootstrap=n_bootstrap)
+    out["made_worse"]["unjudged"] = js["worse_unjudged"]
+    return out
+
+
+def score(bench: Bench, preds: Sequence[Prediction], draft_findings: Sequence[int], *, seed: int, n_bootstrap: int,
+          table: dict[str, bool] | None = None) -> dict[str, Any]:
     """Every metric of one system on one bench (see docs/eval.md for their meaning)."""
     from rewrite.protect import find_facts
 
@@ -310,6 +355,7 @@ def score(bench: Bench, preds: Sequence[Prediction], draft_findings: Sequence[in
         "length_ratio_reference": _r(M.length_ratio(outs, refs)),
         "fallback_rate": _r(M.share([p.fallback for p in preds])),
         "answered_share": _r(M.share(ok)),
+        **reader_scores(bench, preds, seed=seed, n_bootstrap=n_bootstrap, table=table),
     }
 
 
@@ -380,6 +426,14 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
         if not s.available:
             print(f"系统 {s.name} 不可用：{s.reason}", file=sys.stderr)
 
+    from rewrite.evaluation import judging
+
+    judgment_rows, judgment_skipped = judging.load_judgments(cfg.judgments)
+    for s in judgment_skipped:
+        print(f"跳过评判 {s}", file=sys.stderr)
+    table = judging.verdicts(judgment_rows)
+    calib = judging.calibration(judgment_rows, [it.as_dict() for b in benches for it in b.items])
+
     results: list[dict[str, Any]] = []
     all_preds: list[Prediction] = []
     draft_checks: dict[str, list[list[dict[str, Any]]]] = {}
@@ -397,7 +451,7 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
             _seed_everything(cfg.seed)
             preds = predict(s, b, progress=cfg.progress)
             all_preds += preds
-            row["metrics"] = score(b, preds, counts, seed=cfg.seed, n_bootstrap=cfg.n_bootstrap)
+            row["metrics"] = score(b, preds, counts, seed=cfg.seed, n_bootstrap=cfg.n_bootstrap, table=table)
             row["speed"] = None
             if cfg.speed and s.name != REFERENCE:
                 sp = speed_stats(preds)
@@ -431,6 +485,8 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
         "systems": [{"name": s.name, "available": s.available, "reason": s.reason,
                      "model_hash": s.model_hash, "engine": s.engine} for s in systems],
         "results": results,
+        "judgments": {"store": str(cfg.judgments or judging.default_store()), "lines": len(judgment_rows),
+                      "outputs_judged": len(table), "skipped_lines": judgment_skipped, "calibration": calib},
     }
     from rewrite.evaluation.report import write_report
 
@@ -451,6 +507,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="随机种子（bootstrap 与生成），默认 0")
     p.add_argument("--limit", type=int, metavar="N", help="每个评测集只取前 N 条")
     p.add_argument("--no-speed", action="store_true", help="不测 batch=32 吞吐和耗时统计")
+    p.add_argument("--judgments", metavar="DIR", help="盲评结果目录（默认 eval/judgments/，或 $REWRITE_JUDGMENTS_DIR）")
     p.add_argument("--n-bootstrap", type=int, default=M.N_BOOTSTRAP, metavar="N", help="chrF bootstrap 重采样次数，默认 1000")
     return p
 
@@ -466,7 +523,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("错误：--n-bootstrap 与 --limit 必须是正整数。", file=sys.stderr)
         return 2
     cfg = EvalConfig(benches=args.bench, systems=args.system, out=args.out, seed=args.seed,
-                     limit=args.limit, speed=not args.no_speed, n_bootstrap=args.n_bootstrap)
+                     limit=args.limit, speed=not args.no_speed, n_bootstrap=args.n_bootstrap,
+                     judgments=Path(args.judgments) if args.judgments else None)
     try:
         report, out = run(cfg, argv)
     except RewriteError as e:

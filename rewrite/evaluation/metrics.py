@@ -182,3 +182,97 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 def throughput(n_items: int, seconds: float) -> float | None:
     """Items per second; ``None`` when nothing was timed."""
     return n_items / seconds if n_items and seconds > 0 else None
+
+
+# ----------------------------------------------------------------------------- what a reader sees
+
+#: Tokens that must come back byte-identical: masked tokens and emoticon codes ([订单x], [呵呵],
+#: #E-s[数字x]), URLs, and runs of Latin words (with the single spaces between them: "iPhone 15 Pro").
+_TOKEN_RE = None
+
+
+def _token_re():
+    import re
+
+    global _TOKEN_RE
+    if _TOKEN_RE is None:
+        _TOKEN_RE = re.compile(
+            r"#E-[a-z]\[[^\[\]\s]{1,12}\]"          # emoticon codes with a masked index
+            r"|\[[^\[\]\s]{1,12}\]"                 # [订单x], [呵呵], [姓名x]
+            r"|(?:https?://|www\.)[A-Za-z0-9./?=&%_~:#+\-]+"   # URLs
+            r"|[A-Za-z0-9][A-Za-z0-9.+_/'\-]*(?: [A-Za-z0-9][A-Za-z0-9.+_/'\-]*)*"  # Latin word runs
+        )
+    return _TOKEN_RE
+
+
+def protected_tokens(text: str) -> list[str]:
+    """The tokens of ``text`` that a rewrite must return byte-identical (see :data:`_TOKEN_RE`).
+    Pure-digit runs are facts, counted by the fact metric, not here; a Latin run needs a letter."""
+    out = []
+    for m in _token_re().finditer(text):
+        tok = m.group(0).rstrip(".'-/")
+        if tok and (tok.startswith(("[", "#")) or any(c.isalpha() for c in tok)):
+            out.append(tok)
+    return list(dict.fromkeys(out))
+
+
+def token_integrity(drafts: Sequence[str], outputs: Sequence[str]) -> tuple[list[bool], int]:
+    """Per item that has protected tokens: whether every one is in the output verbatim.
+    Returns ``(flags, items_without_tokens)``."""
+    if len(drafts) != len(outputs):
+        raise ValueError("one output per draft")
+    flags: list[bool] = []
+    skipped = 0
+    for d, o in zip(drafts, outputs):
+        toks = protected_tokens(d)
+        if not toks:
+            skipped += 1
+            continue
+        flags.append(all(t in o for t in toks))
+    return flags, skipped
+
+
+def fold_for_match(text: str) -> str:
+    """The form must-fix spans are matched in: 你 folded to 您, punctuation and spaces removed
+    (one definition, shared with the data audit)."""
+    from rewrite.data.audit import fold
+
+    return fold(text)
+
+
+def offence_survival(must_fix: Sequence[Sequence[str]], outputs: Sequence[str]) -> list[bool]:
+    """For each item that has must-fix spans: ``True`` when any span survives in the output
+    (both folded by :func:`fold_for_match`). Items with no spans are left out."""
+    if len(must_fix) != len(outputs):
+        raise ValueError("one span list per output")
+    flags = []
+    for spans, out in zip(must_fix, outputs):
+        folded_spans = [fold_for_match(s) for s in spans if fold_for_match(s)]
+        if not folded_spans:
+            continue
+        o = fold_for_match(out)
+        flags.append(any(s in o for s in folded_spans))
+    return flags
+
+
+def changed(drafts: Sequence[str], outputs: Sequence[str]) -> list[bool]:
+    """Per item: whether the output differs from the draft at all."""
+    if len(drafts) != len(outputs):
+        raise ValueError("one output per draft")
+    return [d != o for d, o in zip(drafts, outputs)]
+
+
+def bootstrap_share(flags: Sequence[bool], *, n: int = N_BOOTSTRAP, seed: int = 0,
+                    confidence: float = CONFIDENCE) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of a share (resample the items ``n`` times with replacement,
+    numpy ``default_rng(seed)``). ``None`` for no items."""
+    if not flags:
+        return None
+    import numpy as np
+
+    arr = np.asarray([bool(f) for f in flags], dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(arr), size=(n, len(arr)))
+    means = arr[idx].mean(axis=1)
+    lo, hi = np.percentile(means, [100 * (1 - confidence) / 2, 100 * (1 + confidence) / 2])
+    return float(lo), float(hi)

@@ -15,6 +15,16 @@ class BenchItem:
     keep: tuple[str, ...] = ()
     channel: str = "phone"
     line: int = 0
+    #: Spans of the draft that must not survive (``[]``: the draft is fine as it stands).
+    must_fix: tuple[str, ...] = ()
+    #: ``plain`` or the real style the draft is written in (shopchat, transcript, ...).
+    style: str = "plain"
+    #: Whether the bench gave ``must_fix`` at all (offence survival only counts benches that do).
+    has_must_fix: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields judging needs, as a plain dict."""
+        return {"id": self.id, "draft": self.draft, "reference": self.reference, "must_fix": list(self.must_fix)}
 
 
 @dataclass

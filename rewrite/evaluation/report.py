@@ -42,10 +42,25 @@ def _columns() -> list[tuple[str, Any]]:
         c = m(row, "chrf_ci")
         return f"{_f(m(row, 'chrf'))} [{_f(c[0])}, {_f(c[1])}]" if c else _f(m(row, "chrf"))
 
+    def share(row: dict[str, Any], key: str, extra: str = "") -> str:
+        v = m(row, key)
+        if not v:
+            return "-"
+        c = v.get("ci")
+        cell = f"{_pct(v.get('value'))} [{_pct(c[0])}, {_pct(c[1])}] (n={v.get('n')})" if c else f"- (n={v.get('n')})"
+        if extra and v.get(extra):
+            cell += f"，未评 {v[extra]}"
+        return cell
+
     return [
+        ("评判可用 [95% CI]", lambda r: share(r, "judged_acceptable", "unjudged")),
+        ("改坏率 [95% CI]", lambda r: share(r, "made_worse", "unjudged")),
+        ("冒犯残留 [95% CI]", lambda r: share(r, "offence_survival")),
+        ("专有符号完好", lambda r: share(r, "token_integrity")),
+        ("改动率", lambda r: share(r, "changed")),
+        ("规则检查合规率 前→后", lambda r: f"{_pct(m(r, 'compliance_before'))} → {_pct(m(r, 'compliance_after'))}"),
         ("chrF [95% CI]", ci),
         ("BLEU", lambda r: _f(m(r, "bleu"))),
-        ("合规率 前→后", lambda r: f"{_pct(m(r, 'compliance_before'))} → {_pct(m(r, 'compliance_after'))}"),
         ("问题/百字 前→后", lambda r: f"{_f(m(r, 'findings_per_100_before'), 2)} → {_f(m(r, 'findings_per_100_after'), 2)}"),
         ("keep 保留", lambda r: f"{_pct(m(r, 'keep_share'))} ({m(r, 'keep_preserved')}/{m(r, 'keep_total')})"),
         ("事实保留", lambda r: f"{_pct(m(r, 'facts_share'))} ({m(r, 'facts_preserved')}/{m(r, 'facts_total')})"),
@@ -108,12 +123,31 @@ def markdown_table(report: dict[str, Any]) -> str:
         out.append("")
         eng = engine_lines(report, b["name"])
         out += [f"- {line}" for line in eng] + ([""] if eng else [])
+        out.append("评判可用 = 盲评判为可用的输出占已评输出的比例；改坏率 = 原稿本无须改（must_fix 为空）时，输出被改动且判为不可用的比例；"
+                   "冒犯残留 = 有 must_fix 的条目中任一片段（你/您归一、去标点空格后）仍留在输出里的比例；"
+                   "规则检查合规率只是关键词检查，不代表质量。")
+        out.append("")
         out.append("签名：")
         for r in report["results"]:
             if r["bench"] == b["name"]:
                 out.append(f"- `{r['signature_str']}`")
         out.append("")
+    out += calibration_lines(report)
     return "\n".join(out)
+
+
+def calibration_lines(report: dict[str, Any]) -> list[str]:
+    """The judges' calibration on the hidden controls, one line per judge (flagged ones say why)."""
+    j = report.get("judgments") or {}
+    cal = j.get("calibration") or {}
+    if not j:
+        return []
+    lines = [f"评判：{j.get('lines', 0)} 行，覆盖 {j.get('outputs_judged', 0)} 个不同输出（{j.get('store')}）。"]
+    for judge, c in sorted(cal.items()):
+        flag = f" **已标记：{c['why']}**" if c.get("flagged") else ""
+        lines.append(f"- 评审人 {judge}：参考答案接受率 {_pct(c.get('reference_accept'))}（{c.get('reference_n')}），"
+                     f"含必改片段原稿接受率 {_pct(c.get('draft_accept'))}（{c.get('draft_n')}）{flag}")
+    return lines + [""]
 
 
 def markdown_report(report: dict[str, Any]) -> str:
