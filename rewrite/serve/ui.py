@@ -246,6 +246,86 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
     }
 
 
+# ---------------------------------------------------------------- 评判 (blind judging)
+
+#: Candidate slots on the judging screen (systems + the two hidden controls, duplicates merged).
+MAX_JUDGE_CANDIDATES = 6
+VERDICT_LABELS = {"可用": "ok", "不可用": "bad"}
+
+
+def _judge_view(state: dict[str, Any]) -> dict[str, Any]:
+    """What the judging screen shows for ``state``: progress, the draft, the candidate texts."""
+    tasks, pos = state.get("tasks") or [], state.get("pos", 0)
+    if pos >= len(tasks):
+        return {"progress": f"✅ 全部完成：{len(tasks)} 条任务已评。" if tasks else "", "draft": "", "outputs": []}
+    t = tasks[pos]
+    return {"progress": f"第 {pos + 1} / {len(tasks)} 条（{_esc(t['bench'])}）", "draft": _esc(t["draft"]),
+            "outputs": [c["output"] for c in t["candidates"]]}
+
+
+def handle_judge_start(bench: str | None, systems: list[str], judge: str, limit: float | None) -> dict[str, Any]:
+    """Build blind tasks for ``judge`` on a shipped bench: the systems' outputs plus the hidden
+    controls, in random order, without the ones this judge already judged. Never raises for bad
+    input: returns ``message``. ``state`` holds only what the judge may see plus the keys."""
+    from rewrite.evaluation import judging
+    from rewrite.evaluation.harness import load_bench, load_system, predict
+
+    judge = (judge or "").strip()
+    if not judging.JUDGE_ID_RE.match(judge):
+        return {"message": "请填写评审人 id（字母、数字、._-，1-40 个字符）。", "state": {}}
+    if bench not in bench_choices():
+        return {"message": "请选择一个随项目提供的评测集。", "state": {}}
+    if not systems:
+        return {"message": "请至少选择一个系统。", "state": {}}
+    if len(systems) > MAX_JUDGE_CANDIDATES - 2:
+        return {"message": f"最多选择 {MAX_JUDGE_CANDIDATES - 2} 个系统。", "state": {}}
+    lim = int(limit) if limit else None
+    if lim is not None and lim < 1:
+        return {"message": "条数上限必须是正整数。", "state": {}}
+    try:
+        b = load_bench(REPO_ROOT / bench, limit=lim)
+        outputs = {}
+        for name in systems:
+            system = load_system(name)
+            if not system.available:
+                return {"message": f"系统 {name} 不可用：{system.reason}", "state": {}}
+            outputs[name] = [p.output for p in predict(system, b, progress=False)]
+    except RewriteError as e:
+        return {"message": str(e), "state": {}}
+    rows, _ = judging.load_judgments()
+    mine = {r["key"] for r in rows if r["judge"] == judge}
+    tasks = judging.build_tasks([it.as_dict() for it in b.items], outputs, bench=b.name, seed=int(time.time()), skip_keys=mine)
+    state = {"judge": judge, "pos": 0, "tasks": [t.public() for t in tasks], "recorded": 0}
+    msg = "" if tasks else "没有待评的输出：这些输出你都已评过。"
+    return {"message": msg, "state": state, **_judge_view(state)}
+
+
+def handle_judge_submit(state: dict[str, Any], verdicts: list[str | None], reasons: list[list[str]]) -> dict[str, Any]:
+    """Record the judge's answers for the current task and move on. Every shown candidate needs a
+    verdict; reasons are optional labels from :data:`rewrite.evaluation.judging.REASONS`."""
+    from rewrite.evaluation import judging
+
+    tasks, pos = (state or {}).get("tasks") or [], (state or {}).get("pos", 0)
+    if pos >= len(tasks):
+        return {"message": "没有进行中的评判，请先点“开始评判”。", "state": state or {}, **_judge_view(state or {})}
+    t = tasks[pos]
+    n = len(t["candidates"])
+    if any(v not in VERDICT_LABELS for v in verdicts[:n]):
+        return {"message": "请为每个候选选择“可用”或“不可用”。", "state": state, **_judge_view(state)}
+    label_to_id = {v: k for k, v in judging.REASONS.items()}
+    answers = {}
+    for c, v, rs in zip(t["candidates"], verdicts, reasons):
+        verdict = VERDICT_LABELS[v]
+        answers[c["key"]] = (verdict, [label_to_id[r] for r in (rs or []) if r in label_to_id] if verdict == "bad" else [])
+    task = judging.Task(t["bench"], t["item"], t["draft"], [judging.Candidate(c["key"], c["output"]) for c in t["candidates"]])
+    try:
+        written = judging.record(state["judge"], task, answers)
+    except (ValueError, OSError) as e:
+        return {"message": f"保存失败：{e}", "state": state, **_judge_view(state)}
+    new = dict(state, pos=pos + 1, recorded=state.get("recorded", 0) + written)
+    return {"message": f"已记录 {new['recorded']} 条评判。", "state": new, **_judge_view(new)}
+
+
 # ---------------------------------------------------------------- layout
 
 
@@ -358,6 +438,57 @@ def build_demo(default_backend: str = "seq2seq"):
                 )
 
             e_btn.click(on_eval, [e_benches, e_upload, e_systems, e_limit], [e_message, e_table, e_plots, e_examples, e_report], api_name=False)
+
+            with gr.Accordion("评判（盲评）：逐条判断输出是否可用，系统名隐藏，参考答案与原稿作为对照混入", open=False, elem_id="judge-panel"):
+                from rewrite.evaluation.judging import REASONS
+
+                with gr.Row():
+                    j_bench = gr.Dropdown(bench_choices(), value=(bench_choices() or [None])[0], label="评测集", elem_id="judge-bench")
+                    j_systems = gr.CheckboxGroup(["seq2seq", "edit", "rules", "llm"], value=list(dict.fromkeys([default_backend, "rules"])), label="系统", elem_id="judge-systems")
+                    j_judge = gr.Textbox(label="评审人 id", elem_id="judge-id")
+                    j_limit = gr.Number(value=None, label="最多条数（留空为全部）", precision=0, elem_id="judge-limit")
+                j_start = gr.Button("开始评判", elem_id="judge-start")
+                j_state = gr.State({})
+                j_progress = gr.Markdown(elem_id="judge-progress")
+                j_draft = gr.Markdown(elem_id="judge-draft")
+                slots = []
+                for i in range(MAX_JUDGE_CANDIDATES):
+                    with gr.Row(visible=False) as row:
+                        text = gr.Markdown(elem_id=f"judge-cand-{i}")
+                        verdict = gr.Radio(list(VERDICT_LABELS), label=f"候选 {i + 1}", elem_id=f"judge-verdict-{i}")
+                        why = gr.CheckboxGroup(list(REASONS.values()), label="不可用的理由", elem_id=f"judge-why-{i}")
+                    slots.append((row, text, verdict, why))
+                j_submit = gr.Button("提交并下一条", variant="primary", elem_id="judge-submit")
+                j_message = gr.Markdown(elem_id="judge-message")
+
+                def _render(r):
+                    outs = r.get("outputs") or []
+                    msg = f"⚠️ {_esc(r['message'])}" if r.get("message") and not r.get("recorded_ok") else _esc(r.get("message", ""))
+                    flat = [r.get("state", {}), r.get("progress", ""), f"**草稿：** {r['draft']}" if r.get("draft") else "", msg]
+                    for i in range(MAX_JUDGE_CANDIDATES):
+                        shown = i < len(outs)
+                        flat += [gr.update(visible=shown), _esc(outs[i]) if shown else "", None, []]
+                    return flat
+
+                j_outs = [j_state, j_progress, j_draft, j_message] + [comp for slot in slots for comp in slot]
+
+                def on_judge_start(b, ss, who, lim):
+                    return _render(handle_judge_start(b, ss, who, lim))
+
+                def on_judge_submit(st, *answers):
+                    vs, ws = list(answers[0::2]), list(answers[1::2])
+                    r = handle_judge_submit(st, vs, ws)
+                    r["recorded_ok"] = r.get("message", "").startswith("已记录")
+                    if not r["recorded_ok"]:  # keep the judge's marks on screen when nothing was saved
+                        flat = _render(r)
+                        for i in range(MAX_JUDGE_CANDIDATES):
+                            flat[4 + 4 * i + 2] = gr.update()
+                            flat[4 + 4 * i + 3] = gr.update()
+                        return flat
+                    return _render(r)
+
+                j_start.click(on_judge_start, [j_bench, j_systems, j_judge, j_limit], j_outs, api_name=False)
+                j_submit.click(on_judge_submit, [j_state] + [c for slot in slots for c in slot[2:]], j_outs, api_name=False)
     return demo
 
 

@@ -44,6 +44,7 @@ def app_server(tmp_path_factory):
     port = free_port()
     env = dict(os.environ)
     env["REWRITE_FEEDBACK_PATH"] = str(tmp_path_factory.mktemp("feedback") / "feedback.jsonl")
+    env["REWRITE_JUDGMENTS_DIR"] = str(tmp_path_factory.mktemp("judgments"))
     backend = "seq2seq" if shipped_model_present() else "rules"
     log = open(tmp_path_factory.mktemp("log") / "app.log", "w+")
     proc = subprocess.Popen(
@@ -65,7 +66,7 @@ def app_server(tmp_path_factory):
     else:
         proc.kill()
         pytest.fail("app.py did not answer /api/health within 90 s")
-    yield {"url": base, "backend": backend, "feedback": env["REWRITE_FEEDBACK_PATH"]}
+    yield {"url": base, "backend": backend, "feedback": env["REWRITE_FEEDBACK_PATH"], "judgments": env["REWRITE_JUDGMENTS_DIR"]}
     proc.terminate()
     try:
         proc.wait(10)

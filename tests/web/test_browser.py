@@ -95,3 +95,32 @@ def test_eval_tab(page):
     page.click("#eval-btn")
     page.wait_for_selector("#eval-table :text('chrF')", timeout=180_000)
     page.screenshot(path=str(ARTIFACTS / "tab-eval.png"), full_page=True)
+
+
+def test_blind_judging_in_the_eval_tab(page, app_server):
+    """A judge opens 评判, sees one draft with anonymous candidates, marks each, and the judgments
+    land in the store (keyed by draft + output, no system names on screen)."""
+    import json
+
+    page.get_by_role("tab", name="评测").click()
+    page.locator("#judge-panel").get_by_text("评判（盲评）").click()
+    page.fill("#judge-id textarea", "browser-judge")
+    page.locator("#judge-limit input").fill("1")
+    page.click("#judge-start")
+    page.wait_for_selector("#judge-progress :text('第 1 / 1 条')", timeout=120_000)
+    shown = [i for i in range(6) if page.locator(f"#judge-cand-{i}").is_visible()]
+    assert len(shown) >= 2  # at least the system output and a hidden control
+    screen = page.locator("#judge-panel").inner_text()
+    assert "rules" not in screen.split("系统")[-1].split("开始评判")[-1]  # names stay hidden below the controls
+    page.click("#judge-submit")  # nothing marked yet: refused, nothing saved
+    page.wait_for_selector("#judge-message :text('请为每个候选')")
+    for i in shown:
+        page.locator(f"#judge-verdict-{i}").get_by_text("不可用" if i == shown[0] else "可用", exact=True).click()
+    page.locator(f"#judge-why-{shown[0]}").get_by_text("仍然过于生硬").click()
+    page.click("#judge-submit")
+    page.wait_for_selector("#judge-progress :text('全部完成')")
+    lines = [json.loads(x) for p in Path(app_server["judgments"]).glob("*.jsonl") for x in p.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == len(shown) and {x["judge"] for x in lines} == {"browser-judge"}
+    assert sorted(x["verdict"] for x in lines) == sorted(["bad"] + ["ok"] * (len(shown) - 1))
+    assert [x["reasons"] for x in lines if x["verdict"] == "bad"] == [["too_curt"]]
+    page.screenshot(path=str(ARTIFACTS / "tab-judge.png"), full_page=True)
