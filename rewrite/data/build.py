@@ -41,6 +41,8 @@ WRITTEN_DIR = DATA_DIR / "written"
 DEFAULT_OUT = DATA_DIR / "build"
 DEFAULT_CARD = DATA_DIR / "CARD.md"
 BENCH_DIR = REPO_ROOT / "eval" / "bench"
+#: The critic's labelled clause set (issue: a checker that hears tone); held out like a bench.
+CRITIC_SET = REPO_ROOT / "tests" / "cases" / "critic_clauses.jsonl"
 
 #: Version of the build recipe; bump when the output changes for the same sources and seed.
 BUILD_VERSION = "1"
@@ -57,8 +59,8 @@ SELF_MAP_SHARE = 0.13
 #: Chance that an augmentation starts by joining 2–3 pairs of one domain and channel.
 JOIN_SHARE = 0.3
 #: Code whose bytes enter the build hash.
-_CODE_FILES = ("build.py", "augment.py", "pools.py", "jsonl.py", "spec.py")
-_SHARED_CODE_FILES = ("protect.py", "norms/checker.py", "text.py")
+_CODE_FILES = ("build.py", "augment.py", "pools.py", "jsonl.py", "spec.py", "audit.py", "align.py")
+_SHARED_CODE_FILES = ("protect.py", "norms/checker.py", "norms/critic.py", "text.py")
 
 OUTPUT_FIELDS = ("id", "draft", "reference", "keep", "domain", "scenario", "channel", "source", "origin")
 
@@ -154,13 +156,18 @@ class LeakGuard:
 
 
 def written_files(written_dir: Path = WRITTEN_DIR) -> list[Path]:
-    """The written pair files, sorted by name."""
-    return sorted(Path(written_dir).glob("*.jsonl"))
+    """The written pair files: ``written/*.jsonl`` then ``written/v2/*.jsonl``, each sorted."""
+    d = Path(written_dir)
+    return sorted(d.glob("*.jsonl")) + sorted(d.glob("v2/*.jsonl"))
 
 
 def bench_files(bench_dir: Path = BENCH_DIR) -> list[Path]:
-    """The benchmark files the leak guard protects, sorted by name."""
-    return sorted(Path(bench_dir).glob("*.jsonl")) if Path(bench_dir).is_dir() else []
+    """The sets the leak guard protects, sorted by name: the benchmarks and, for the default
+    folder, the critic's labelled clause set (its replies are held out like bench drafts)."""
+    files = sorted(Path(bench_dir).glob("*.jsonl")) if Path(bench_dir).is_dir() else []
+    if Path(bench_dir) == BENCH_DIR and CRITIC_SET.is_file():
+        files.append(CRITIC_SET)
+    return files
 
 
 def load_training_sources(files: Sequence[Path], feedback: Sequence[Path] = ()) -> list[Pair]:
@@ -196,7 +203,7 @@ def load_bench(files: Sequence[Path]) -> list[tuple[str, str, str]]:
         records, probs = read_jsonl(f)
         problems += probs
         for r in records:
-            d = r.get("draft")
+            d = r.get("draft", r.get("context"))  # the critic set holds whole replies as context
             if not isinstance(d, str) or not d.strip():
                 problems.append(Problem(r["_file"], r["_line"], "缺少 draft 或 draft 为空"))
                 continue
@@ -218,7 +225,7 @@ def get_checker() -> Callable[[str], list[str]] | None:
 
     if importlib.util.find_spec("rewrite.norms.checker") is None:
         return None
-    from rewrite import check
+    from rewrite.norms.checker import check
 
     cache: dict[str, list[str]] = {}
 
@@ -626,6 +633,13 @@ def run_build(cfg: BuildConfig) -> BuildResult:
     )
     _write_jsonl(out / "train.jsonl", train)
     _write_jsonl(out / "validation.jsonl", validation)
+    # The clause-level split: every written pair's draft clauses, aligned, on the pair's side.
+    from rewrite.data.align import clause_rows
+
+    for name, rows in (("clauses_train.jsonl", train_w), ("clauses_validation.jsonl", val_w)):
+        with open(out / name, "w", encoding="utf-8", newline="\n") as f:
+            for r in clause_rows(rows, name.split("_")[1].split(".")[0]):
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
     if cfg.save_dataset:
         _save_dataset(out / "dataset", train, validation)
     Path(card).parent.mkdir(parents=True, exist_ok=True)
@@ -794,6 +808,9 @@ def render_card(res: BuildResult, cfg: BuildConfig) -> str:
             for name, d in res.diversity.items()
         ]
         L += _table("", rows, ("set", "pairs", "distinct frames (pairs)", "distinct draft frames", "distinct draft char 4-grams", "distinct reference char 4-grams"))[2:]
+    from rewrite.data.align import card_lines
+
+    L += card_lines(written, load_bench(bench_files() if cfg.bench is None else list(cfg.bench)))
     return "\n".join(L).rstrip() + "\n"
 
 

@@ -70,6 +70,10 @@ def pair_problems(rec: dict[str, Any], *, training: bool = True, require_referen
     source = rec.get("source")
     if source is not None and (not isinstance(source, str) or not source.strip()):
         problems.append("source 必须是非空字符串")
+    if "must_fix" in rec and isinstance(draft, str) and (not require_reference or isinstance(ref, str)):
+        from rewrite.data.audit import pair_problems_v2  # the corpus-v2 rules: spans, faithfulness
+
+        problems += [p for p in pair_problems_v2(rec) if not p.startswith("keep")]
     for span in keep:
         sides = []
         if isinstance(draft, str) and span not in draft:
