@@ -29,14 +29,16 @@ if TYPE_CHECKING:
     from rewrite.pipeline import Rewriter
 
 
-def check(text: str, *, channel: str | None = None) -> CheckReport:
+def check(text: str, *, channel: str | None = None, critic: bool = True) -> CheckReport:
     """Check ``text`` against the norms in ``prompts/``: every finding with span, rule and fix.
 
     ``channel`` ("phone"/"chat", optional) also applies the rules meant for one channel only.
+    ``critic`` (default on) adds the learned clause critic's findings (``source="model"``) beside
+    the rule findings (``source="rule"``); without the model file it says so in ``notes``.
     """
     from rewrite.norms.checker import check as _check
 
-    return _check(text, channel=channel)
+    return _check(text, channel=channel, critic=critic)
 
 
 def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":

@@ -17,6 +17,7 @@ DELEGATED = {
     "data": "rewrite.data.build:main",
     "train": "rewrite.engines.seq2seq.train:main",
     "train-edit": "rewrite.engines.edit.model:main",
+    "train-critic": "rewrite.norms.critic_train:main",
     "eval": "rewrite.evaluation.harness:main",
     "judge": "rewrite.evaluation.judging:main",
 }
@@ -29,6 +30,7 @@ USAGE = """用法:
   rewrite data build                  构建训练语料
   rewrite train [...]                 训练 seq2seq 模型
   rewrite train-edit [...]            训练编辑模型（规则改写之上的学习编辑）
+  rewrite train-critic [...]          训练语气评审模型（逐句判断语气）
   rewrite eval --bench F --system S   评测
   rewrite judge --bench F --system S --judge ID   盲评（结果供 rewrite eval 合并）
 各子命令加 --help 查看参数。"""

@@ -131,12 +131,15 @@ def cmd_check(argv: Sequence[str]) -> int:
     p.add_argument("text", help="要检查的文本（写 - 则从标准输入读取）")
     p.add_argument("--channel", default=None, choices=CHANNELS, help="渠道（可选）：同时检查只适用于该渠道的规范")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument("--rules-only", action="store_true", help="只用规则库检查（不用语气评审模型）")
 
     def body(args: argparse.Namespace) -> int:
         from rewrite.norms.checker import check
 
         text = validate_draft(_read_draft(args.text), MAX_DRAFT_CHARS)
-        rep = check(text, channel=args.channel)
+        rep = check(text, channel=args.channel, critic=not args.rules_only)
+        for note in rep.notes:
+            print(f"注意：{note}", file=sys.stderr)
         if args.json:
             print(json.dumps(rep.to_dict(), ensure_ascii=False, indent=2))
             return 0
@@ -145,7 +148,8 @@ def cmd_check(argv: Sequence[str]) -> int:
             return 0
         lines = [f"得分 {rep.score:.0f}/100，发现 {len(rep.findings)} 处不规范："]
         for i, f in enumerate(rep.findings, 1):
-            lines.append(f"  {i}. 「{f.text}」（第 {f.start + 1}-{f.end} 字）[{f.category}·{f.severity}·{f.rule_id}]")
+            src = "规则" if f.source == "rule" else f"模型 {f.confidence:.0%}"
+            lines.append(f"  {i}. 「{f.text}」（第 {f.start + 1}-{f.end} 字）[{f.category}·{f.severity}·{src}·{f.rule_id}]")
             lines.append(f"     {f.explanation}")
             if f.suggestions:
                 lines.append(f"     建议：{' / '.join(f.suggestions)}")

@@ -173,7 +173,7 @@ class Rewriter:
                     source=src,
                     target=target,
                     edits=diff_edits(src, target),
-                    findings_before=check(src, channel=channel).findings,
+                    findings_before=check(src, channel=channel, critic=True).findings,
                     findings_after=check(target, channel=channel).findings,
                     backend=self.backend.name,
                     ms=elapsed / max(1, len(sources)),

@@ -20,6 +20,10 @@ class Finding:
     text: str
     explanation: str
     suggestions: tuple[str, ...] = ()
+    #: ``rule`` (the keyword library, prompts/forbidden.yaml) or ``model`` (the clause critic).
+    source: str = "rule"
+    #: The critic's confidence that the clause offends (0-1); ``None`` for rule findings.
+    confidence: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -34,13 +38,16 @@ class CheckReport:
     text: str
     findings: list[Finding]
     score: float
+    #: What the user should know about how the check was made (e.g. the critic was unavailable).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.findings
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "score": self.score, "findings": [f.to_dict() for f in self.findings]}
+        return {"text": self.text, "score": self.score, "findings": [f.to_dict() for f in self.findings],
+                "notes": list(self.notes)}
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def predict(system: System, bench: Bench, *, progress: bool | None = None) -> li
     """
     from tqdm import tqdm
 
-    from rewrite import check
+    from rewrite.norms.checker import check
 
     preds: list[Prediction] = []
     show = sys.stderr.isatty() if progress is None else progress
@@ -396,7 +396,8 @@ def run(cfg: EvalConfig, argv: Sequence[str] | None = None) -> tuple[dict[str, A
     Raises :class:`UnknownBackendError` for a system name that does not exist and
     :class:`DataError` for a bench file that cannot be read.
     """
-    from rewrite import __version__, check
+    from rewrite import __version__
+    from rewrite.norms.checker import check
     from rewrite.norms.load import norms_hash
 
     valid = system_names()

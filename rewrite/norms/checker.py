@@ -133,12 +133,53 @@ def score(findings: list[Finding], directory: Path | None = None) -> float:
     return max(0.0, 100.0 - sum(weights.get(f.severity, 0.0) for f in findings))
 
 
-def check(text: str, *, channel: str | None = None, directory: Path | None = None) -> CheckReport:
+def check(text: str, *, channel: str | None = None, directory: Path | None = None, critic: bool = False) -> CheckReport:
     """Check ``text`` against the norms: every finding with its span, rule and fix, and a score.
 
     ``channel`` is optional: without it the channel-specific rules are skipped (so a check never
-    flags what is fine on one of the channels). Raises :class:`~rewrite.errors.NormsError` when
-    ``prompts/forbidden.yaml`` is missing or malformed.
+    flags what is fine on one of the channels). With ``critic`` the learned clause critic adds
+    its findings (``source="model"``) beside the rule findings (``source="rule"``); a missing or
+    corrupt critic model leaves the rules alone and says so in ``notes``. Raises
+    :class:`~rewrite.errors.NormsError` when ``prompts/forbidden.yaml`` is missing or malformed.
     """
     findings = find(text, channel=channel, directory=directory)
-    return CheckReport(text=text, findings=findings, score=score(findings, directory))
+    notes: list[str] = []
+    if critic:
+        extra, notes = critic_findings(text, channel=channel, directory=directory)
+        findings = sorted(findings + extra, key=lambda f: (f.start, f.source != "rule", f.end))
+    return CheckReport(text=text, findings=findings, score=score(findings, directory), notes=notes)
+
+
+@lru_cache(maxsize=4)
+def _critic_norms(directory: Path | None) -> tuple[dict[str, dict], dict[str, list[tuple[str, tuple[str, ...]]]]]:
+    """``prompts/critic.yaml`` categories, and the phrasebook phrasings (text, channels) per scenario."""
+    from rewrite.norms.load import load_critic_categories, load_phrasebook
+
+    cats = load_critic_categories(directory)
+    book = load_phrasebook(directory)
+    phrases = {sc.id: [(p.text, tuple(p.channels)) for p in sc.phrases] for sc in book.scenarios}
+    return cats, phrases
+
+
+def critic_findings(text: str, *, channel: str | None = None, directory: Path | None = None) -> tuple[list[Finding], list[str]]:
+    """The clause critic's findings on ``text`` and the notes (why there are none, when the model
+    is unavailable). Never raises for a missing or corrupt model."""
+    from rewrite.norms.critic import judge, load_critic
+
+    model = load_critic()
+    if model is None:
+        from rewrite.norms.critic import critic_status
+
+        return [], [critic_status()["reason"] or "语气评审模型不可用，只用规则检查。"]
+    cats, phrases = _critic_norms(directory)
+    out = []
+    for v in judge(model, text):
+        if v.label == "ok":
+            continue
+        cat = cats.get(v.label, {})
+        sugg = [t for sid in cat.get("phrasebook", []) for t, chans in phrases.get(sid, [])
+                if channel is None or not chans or channel in chans][:2]
+        out.append(Finding(f"critic.{v.label}", cat.get("name", v.label), cat.get("severity", "medium"), v.start, v.end,
+                           v.text, cat.get("explanation", ""), tuple(sugg), source="model",
+                           confidence=round(v.confidence, 3)))
+    return out, []

@@ -409,3 +409,26 @@ def _check_template(rx: "re.Pattern[str]", template: str) -> None:
                 raise IndexError(f"没有第 {ref} 个分组")
         elif ref not in rx.groupindex:
             raise IndexError(f"没有名为 {ref} 的分组")
+
+
+def load_critic_categories(directory: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The categories of ``prompts/critic.yaml`` (id -> name, severity, explanation, phrasebook,
+    source), checked against the critic's labels. Raises :class:`NormsError` when malformed."""
+    from rewrite.norms.critic import LABELS
+
+    path, mtime = _mtime("critic.yaml", directory)
+    doc = _load_yaml_cached(path, mtime)
+    cats = doc.get("categories") if isinstance(doc, dict) else None
+    if not isinstance(cats, dict):
+        raise NormsError(f"{path} 缺少 categories：请按文件头的说明列出语气类别。")
+    missing = [c for c in LABELS[1:] if c not in cats]
+    if missing:
+        raise NormsError(f"{path} 缺少类别 {', '.join(missing)}：它们是评审模型的标签，不能删除。")
+    out = {}
+    for cid, d in cats.items():
+        if not isinstance(d, dict) or not all(isinstance(d.get(k), str) and d[k] for k in ("name", "explanation", "source")):
+            raise NormsError(f"{path} 的类别 {cid} 需要 name、explanation、source。")
+        if d.get("severity") not in ("high", "medium", "low"):
+            raise NormsError(f"{path} 的类别 {cid}：severity 必须是 high、medium 或 low。")
+        out[cid] = {**d, "phrasebook": list(d.get("phrasebook") or [])}
+    return out

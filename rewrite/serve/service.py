@@ -60,7 +60,7 @@ def check_one(text: str, channel: str | None = None) -> dict[str, Any]:
     if channel is not None and channel not in CHANNELS:
         raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
     clean = validate_draft(text)
-    return check(clean, channel=channel).to_dict()
+    return check(clean, channel=channel, critic=True).to_dict()
 
 
 __all__ = ["APP_BACKENDS", "get_rewriter", "rewrite_one", "check_one", "RewriteError"]

@@ -80,8 +80,9 @@ def findings_markdown(findings: list[dict[str, Any]], empty: str = "未发现不
     lines = []
     for f in findings:
         sugg = "；".join(f.get("suggestions") or [])
+        src = "规则" if f.get("source", "rule") == "rule" else f"语气模型 {f.get('confidence') or 0:.0%}"
         lines.append(
-            f"- **「{_esc(f['text'])}」** {_esc(f['category'])}（{SEVERITY_LABELS.get(f['severity'], f['severity'])}）："
+            f"- **「{_esc(f['text'])}」** {_esc(f['category'])}（{SEVERITY_LABELS.get(f['severity'], f['severity'])}·{src}）："
             f"{_esc(f['explanation'])}" + (f" 建议：{_esc(sugg)}" if sugg else "")
         )
     return "\n".join(lines)

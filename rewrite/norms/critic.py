@@ -1,0 +1,250 @@
+"""The clause critic: a small learned model that judges the tone of each clause of a reply in its
+context, the way a trainer does, and names the category when the clause offends.
+
+It sits beside the rule library (:mod:`rewrite.norms.checker`): the rules catch fixed words
+(喂, 不知道, 你), the critic hears tone without a keyword (您签了字的, 又不是我们的问题, 晚两天很正常).
+
+* Model: a BERT-style encoder built from a config and trained here (``rewrite train-critic``,
+  :mod:`rewrite.norms.critic_train`). Input: ``[CLS] clause [SEP] reply [SEP]`` over characters.
+* Inference runs in numpy from ``weights.npz`` (no torch import, so ``rewrite check`` stays light
+  and fast); ``tests/test_critic.py`` checks it against the transformers forward pass.
+* A clause is flagged when the model's probability that it is acceptable falls below the
+  threshold tuned on validation (``critic.json``).
+* A missing or corrupt model never raises mid-request: :func:`load_critic` returns ``None`` with
+  the reason in :func:`critic_status`, and the checker falls back to rules only and says so.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+#: Labels, in the model's output order: ``ok`` then the categories of ``prompts/critic.yaml``.
+LABELS: tuple[str, ...] = ("ok", "blame", "deflect", "command", "rhetorical", "impatience", "refuse",
+                           "curt", "slang", "overpromise", "contradict")
+PAD, UNK, CLS, SEP = "[PAD]", "[UNK]", "[CLS]", "[SEP]"
+SPECIALS = (PAD, UNK, CLS, SEP)
+MAX_CLAUSE = 40
+MAX_LEN = 128
+CRITIC_DIR_ENV = "REWRITE_CRITIC_DIR"
+
+# A clause ends at a full or half-width mark, a space or a line break; the mark stays outside.
+_CLAUSE_BREAK = re.compile(r"[，,。！!？?；;：:~～…\s、]+")
+_DIGIT = re.compile(r"[0-9]")
+
+
+def shipped_critic_dir() -> Path:
+    """``rewrite/shipped/critic``: the critic that ``pip install`` carries."""
+    return Path(__file__).resolve().parents[1] / "shipped" / "critic"
+
+
+def critic_dir() -> Path:
+    env = os.environ.get(CRITIC_DIR_ENV)
+    return Path(env) if env else shipped_critic_dir()
+
+
+def clause_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each clause of ``text``: the stretches between punctuation marks and
+    spaces (empty ones dropped). A single space inside a Latin run ("Wi-Fi 6", "iPhone 15 Pro")
+    does not break a clause. Offsets index ``text``."""
+    spans, pos = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        if m.group() == " " and spans is not None and 0 < m.start() and m.end() < len(text) \
+                and text[m.start() - 1].isascii() and text[m.start() - 1].isalnum() \
+                and text[m.end()].isascii() and text[m.end()].isalnum():
+            continue
+        if m.start() > pos:
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        spans.append((pos, len(text)))
+    return spans
+
+
+def norm_chars(text: str) -> str:
+    """What the model reads: Latin lower-cased, every digit as 0 (the amount never sets the tone)."""
+    return _DIGIT.sub("0", text.lower())
+
+
+def encode(vocab: dict[str, int], clause: str, context: str, *, max_len: int = MAX_LEN) -> tuple[list[int], list[int]]:
+    """Token ids and token-type ids for ``[CLS] clause [SEP] context [SEP]``. The context is cut
+    around the clause when the reply is long, so the clause's neighbours are kept."""
+    unk = vocab[UNK]
+    c = norm_chars(clause)[:MAX_CLAUSE]
+    room = max_len - len(c) - 3
+    ctx = norm_chars(context)
+    if len(ctx) > room:
+        at = max(0, ctx.find(c[:10]))
+        start = max(0, min(at - room // 2, len(ctx) - room))
+        ctx = ctx[start:start + room]
+    ids = [vocab[CLS]] + [vocab.get(ch, unk) for ch in c] + [vocab[SEP]]
+    types = [0] * len(ids)
+    ids += [vocab.get(ch, unk) for ch in ctx] + [vocab[SEP]]
+    types += [1] * (len(ctx) + 1)
+    return ids, types
+
+
+# ----------------------------------------------------------------------------- numpy forward
+
+
+def _layer_norm(x, w, b, eps):
+    import numpy as np
+
+    mu = x.mean(-1, keepdims=True)
+    var = ((x - mu) ** 2).mean(-1, keepdims=True)
+    return (x - mu) / np.sqrt(var + eps) * w + b
+
+
+def _gelu_tanh(x):
+    """transformers' ``gelu_new`` (the tanh approximation the critic is trained with)."""
+    import numpy as np
+
+    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+
+
+@dataclass
+class CriticModel:
+    """The encoder's weights as numpy arrays plus its vocabulary and threshold."""
+
+    weights: dict[str, Any]
+    vocab: dict[str, int]
+    config: dict[str, Any]
+    threshold: float
+    hash: str
+
+    def probs(self, pairs: Sequence[tuple[str, str]]):
+        """``(n, len(LABELS))`` softmax probabilities for ``(clause, context)`` pairs."""
+        import numpy as np
+
+        if not pairs:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        enc = [encode(self.vocab, c, ctx, max_len=self.config["max_len"]) for c, ctx in pairs]
+        n, L = len(enc), max(len(i) for i, _ in enc)
+        ids = np.zeros((n, L), dtype=np.int64)
+        types = np.zeros((n, L), dtype=np.int64)
+        mask = np.zeros((n, L), dtype=np.float32)
+        for k, (i, t) in enumerate(enc):
+            ids[k, : len(i)] = i
+            types[k, : len(t)] = t
+            mask[k, : len(i)] = 1.0
+        return self._forward(ids, types, mask)
+
+    def _forward(self, ids, types, mask):
+        import numpy as np
+
+        W, cfg = self.weights, self.config
+        eps = cfg["layer_norm_eps"]
+        heads = cfg["num_attention_heads"]
+        pos = np.arange(ids.shape[1])
+        x = W["emb.word"][ids] + W["emb.pos"][pos][None] + W["emb.type"][types]
+        x = _layer_norm(x, W["emb.ln.w"], W["emb.ln.b"], eps)
+        n, L, H = x.shape
+        d = H // heads
+        bias = (1.0 - mask)[:, None, None, :] * -1e9
+        for i in range(cfg["num_hidden_layers"]):
+            p = f"l{i}."
+            q = (x @ W[p + "q.w"] + W[p + "q.b"]).reshape(n, L, heads, d).transpose(0, 2, 1, 3)
+            k = (x @ W[p + "k.w"] + W[p + "k.b"]).reshape(n, L, heads, d).transpose(0, 2, 3, 1)
+            v = (x @ W[p + "v.w"] + W[p + "v.b"]).reshape(n, L, heads, d).transpose(0, 2, 1, 3)
+            att = q @ k / np.sqrt(d) + bias
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            ctx = (att @ v).transpose(0, 2, 1, 3).reshape(n, L, H)
+            x = _layer_norm(ctx @ W[p + "o.w"] + W[p + "o.b"] + x, W[p + "ln1.w"], W[p + "ln1.b"], eps)
+            h = x @ W[p + "i.w"] + W[p + "i.b"]
+            h = _gelu_tanh(h)
+            x = _layer_norm(h @ W[p + "f.w"] + W[p + "f.b"] + x, W[p + "ln2.w"], W[p + "ln2.b"], eps)
+        pooled = np.tanh(x[:, 0] @ W["pool.w"] + W["pool.b"])
+        logits = pooled @ W["cls.w"] + W["cls.b"]
+        logits = logits - logits.max(-1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class ClauseVerdict:
+    """The critic's word on one clause: ``label`` is ``ok`` or a category id."""
+
+    start: int
+    end: int
+    text: str
+    label: str
+    confidence: float
+    p_ok: float
+
+
+def judge(model: CriticModel, text: str) -> list[ClauseVerdict]:
+    """One verdict per clause of ``text``. A clause is flagged when ``p(ok) < threshold``; its
+    label is then the most probable category and its confidence ``1 - p(ok)``."""
+    spans = clause_spans(text)
+    probs = model.probs([(text[s:e], text) for s, e in spans])
+    out = []
+    for (s, e), p in zip(spans, probs):
+        p_ok = float(p[0])
+        if p_ok < model.threshold:
+            k = int(p[1:].argmax()) + 1
+            out.append(ClauseVerdict(s, e, text[s:e], LABELS[k], 1.0 - p_ok, p_ok))
+        else:
+            out.append(ClauseVerdict(s, e, text[s:e], "ok", p_ok, p_ok))
+    return out
+
+
+# ----------------------------------------------------------------------------- loading
+
+_LOCK = threading.Lock()
+_CACHE: dict[str, tuple[CriticModel | None, str]] = {}
+
+
+def load_model(directory: Path) -> CriticModel:
+    """Load ``weights.npz``, ``vocab.json`` and ``critic.json`` from ``directory``; raises
+    ``OSError``/``ValueError``/``KeyError`` when a file is missing or corrupt."""
+    import hashlib
+
+    import numpy as np
+
+    raw = (directory / "weights.npz").read_bytes()
+    with np.load(directory / "weights.npz") as z:
+        weights = {k: z[k].astype(np.float32) for k in z.files}
+    vocab = json.loads((directory / "vocab.json").read_text(encoding="utf-8"))
+    meta = json.loads((directory / "critic.json").read_text(encoding="utf-8"))
+    cfg = meta["config"]
+    if tuple(meta["labels"]) != LABELS:
+        raise ValueError("critic labels differ from rewrite.norms.critic.LABELS")
+    for k in ("emb.word", "cls.w", f"l{cfg['num_hidden_layers'] - 1}.f.w"):
+        if k not in weights:
+            raise KeyError(f"weights.npz lacks {k}")
+    if weights["emb.word"].shape[0] != len(vocab) or weights["cls.w"].shape[1] != len(LABELS):
+        raise ValueError("weights.npz does not match vocab.json / labels")
+    return CriticModel(weights, vocab, cfg, float(meta["threshold"]), hashlib.sha256(raw).hexdigest()[:12])
+
+
+def load_critic(directory: Path | None = None) -> CriticModel | None:
+    """The critic in ``directory`` (default: ``$REWRITE_CRITIC_DIR`` or the shipped one), loaded
+    once; ``None`` when it is missing or corrupt (the reason is in :func:`critic_status`)."""
+    d = directory or critic_dir()
+    key = str(d)
+    with _LOCK:
+        if key not in _CACHE:
+            try:
+                _CACHE[key] = (load_model(d), "")
+            except FileNotFoundError:
+                _CACHE[key] = (None, f"找不到语气评审模型（{d}），只用规则检查。")
+            except Exception as e:  # corrupt: never raise mid-request
+                _CACHE[key] = (None, f"语气评审模型无法加载（{type(e).__name__}），只用规则检查。")
+        return _CACHE[key][0]
+
+
+def critic_status(directory: Path | None = None) -> dict[str, Any]:
+    """``{"available": bool, "model": hash or None, "reason": str}`` for health checks."""
+    m = load_critic(directory)
+    reason = _CACHE.get(str(directory or critic_dir()), (None, ""))[1]
+    return {"available": m is not None, "model": m.hash if m else None, "reason": reason}
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()

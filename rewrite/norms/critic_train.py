@@ -1,0 +1,371 @@
+"""``rewrite train-critic``: train the clause critic (:mod:`rewrite.norms.critic`) on the corpus.
+
+Labels come from the corpus alignment (docs/DATA_SPEC.md, corpus v2):
+
+* each draft clause that overlaps a ``must_fix`` span is an offence of that span's category;
+* every other draft clause of an annotated pair is acceptable (the annotators marked what offends);
+* every reference clause is acceptable.
+
+Pairs whose draft (or a near copy) is a benchmark draft or a critic test-set reply are left out,
+with the build's leak guard. The model is a ``BertForSequenceClassification`` built from a config
+(or fine-tuned from a local checkpoint with ``--base_model``), trained with ``transformers.Trainer``
+(resume with ``--resume``), then the flag threshold on p(ok) is tuned on validation for the best
+F1 at precision ≥ ``--min_precision``, and the weights are exported to ``weights.npz`` for the
+numpy inference.
+
+    rewrite train-critic --output_dir rewrite/shipped/critic [--max_steps N] [--epochs E] ...
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from rewrite.errors import RewriteError
+from rewrite.norms.critic import LABELS, MAX_LEN, SPECIALS, clause_spans, encode, norm_chars
+
+log = logging.getLogger("rewrite.norms.critic_train")
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class CriticArguments:
+    """Every knob of ``rewrite train-critic`` (flags, or one JSON file with these keys)."""
+
+    output_dir: str = field(default="runs/critic", metadata={"help": "where the model, card numbers and checkpoints go"})
+    written_dir: str = field(default=str(REPO / "rewrite" / "data" / "written"), metadata={"help": "corpus folder (*.jsonl and v2/*.jsonl)"})
+    clause_set: str = field(default=str(REPO / "tests" / "cases" / "critic_clauses.jsonl"), metadata={"help": "labelled clause set kept out of training (measured at the end)"})
+    base_model: str | None = field(default=None, metadata={"help": "local Hugging Face checkpoint to fine-tune instead of building from a config"})
+    hidden_size: int = field(default=192, metadata={"help": "encoder width"})
+    layers: int = field(default=3, metadata={"help": "encoder layers"})
+    heads: int = field(default=4, metadata={"help": "attention heads"})
+    intermediate_size: int = field(default=512, metadata={"help": "feed-forward width"})
+    min_char_count: int = field(default=2, metadata={"help": "characters seen fewer times become [UNK]"})
+    epochs: float = field(default=4.0, metadata={"help": "training epochs"})
+    max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (-1: epochs decide)"})
+    batch_size: int = field(default=64, metadata={"help": "examples per step"})
+    learning_rate: float = field(default=3e-4, metadata={"help": "peak learning rate (linear decay, warm-up 5 %)"})
+    validation_share: float = field(default=0.06, metadata={"help": "share of pairs held out for validation (by pair)"})
+    min_precision: float = field(default=0.92, metadata={"help": "threshold tuning: best recall at this precision on validation"})
+    seed: int = field(default=13, metadata={"help": "random seed"})
+    resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
+    limit_pairs: int = field(default=0, metadata={"help": "use only this many pairs (tests); 0 = all"})
+    threads: int = field(default=0, metadata={"help": "torch threads (0: torch's default)"})
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def _spans_of(draft: str, spans: Sequence[str]) -> list[tuple[int, int, int]]:
+    """``(start, end, k)`` of each must-fix span ``k`` in ``draft`` (every occurrence)."""
+    out = []
+    for k, s in enumerate(spans):
+        start = draft.find(s)
+        while s and start >= 0:
+            out.append((start, start + len(s), k))
+            start = draft.find(s, start + 1)
+    return out
+
+
+def clause_examples(pair: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """``(clause, context, label)`` for the clauses of one annotated pair (see module doc)."""
+    draft, ref = pair["draft"], pair["reference"]
+    spans = pair.get("must_fix") or []
+    cats = pair.get("categories") or ["curt"] * len(spans)
+    located = _spans_of(draft, spans)
+    out = []
+    for s, e in clause_spans(draft):
+        label = "ok"
+        best = 0
+        for ms, me, k in located:
+            overlap = min(e, me) - max(s, ms)
+            if overlap > best and k < len(cats) and cats[k] in LABELS:
+                best, label = overlap, cats[k]
+        out.append((draft[s:e], draft, label))
+    if ref != draft:
+        out += [(ref[s:e], ref, "ok") for s, e in clause_spans(ref)]
+    return out
+
+
+def load_pairs(args: CriticArguments) -> tuple[list[dict[str, Any]], int]:
+    """Annotated corpus pairs (with ``must_fix``), minus those near a benchmark draft or a
+    critic test-set reply; returns them and how many the leak guard dropped."""
+    from rewrite.data.build import LeakGuard, bench_files, load_bench_drafts
+    from rewrite.data.jsonl import read_jsonl
+
+    files = sorted(Path(args.written_dir).rglob("*.jsonl"))
+    if not files:
+        raise RewriteError(f"没有找到语料：{args.written_dir}")
+    guard_items = load_bench_drafts(bench_files())
+    if Path(args.clause_set).is_file():
+        recs, _ = read_jsonl(Path(args.clause_set))
+        guard_items += [(r.get("id", "?"), r["context"]) for r in recs if isinstance(r.get("context"), str)]
+    guard = LeakGuard(guard_items)
+    pairs, dropped = [], 0
+    for f in files:
+        recs, problems = read_jsonl(f)
+        if problems:
+            raise RewriteError(f"{f} 有无法读取的行：{problems[0]}")
+        for r in recs:
+            if "must_fix" not in r or not isinstance(r.get("draft"), str) or not isinstance(r.get("reference"), str):
+                continue
+            if guard.match(r["draft"]) or guard.match(r["reference"]):
+                dropped += 1
+                continue
+            pairs.append(r)
+    return pairs, dropped
+
+
+def split(pairs: list[dict[str, Any]], share: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Validation by a hash of the pair id: stable across runs and corpus growth."""
+    train, val = [], []
+    for p in pairs:
+        h = int(hashlib.sha256(str(p.get("id")).encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+        (val if h < share else train).append(p)
+    return train, val
+
+
+def build_vocab(texts: Sequence[str], min_count: int) -> dict[str, int]:
+    counts = Counter(ch for t in texts for ch in norm_chars(t))
+    chars = sorted(ch for ch, n in counts.items() if n >= min_count and not ch.isspace())
+    return {tok: i for i, tok in enumerate(list(SPECIALS) + chars)}
+
+
+class _Dataset:
+    def __init__(self, vocab: dict[str, int], examples: Sequence[tuple[str, str, str]]):
+        self.rows = []
+        for clause, ctx, label in examples:
+            ids, types = encode(vocab, clause, ctx, max_len=MAX_LEN)
+            self.rows.append({"input_ids": ids, "token_type_ids": types, "labels": LABELS.index(label)})
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return self.rows[i]
+
+
+def _collate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    import torch
+
+    L = max(len(r["input_ids"]) for r in rows)
+    ids = torch.zeros((len(rows), L), dtype=torch.long)
+    types = torch.zeros((len(rows), L), dtype=torch.long)
+    mask = torch.zeros((len(rows), L), dtype=torch.long)
+    for k, r in enumerate(rows):
+        n = len(r["input_ids"])
+        ids[k, :n] = torch.tensor(r["input_ids"])
+        types[k, :n] = torch.tensor(r["token_type_ids"])
+        mask[k, :n] = 1
+    return {"input_ids": ids, "token_type_ids": types, "attention_mask": mask,
+            "labels": torch.tensor([r["labels"] for r in rows], dtype=torch.long)}
+
+
+# ----------------------------------------------------------------------------- export and tuning
+
+
+def export_npz(model, path: Path) -> None:
+    """The encoder's weights under the short names :mod:`rewrite.norms.critic` reads."""
+    import numpy as np
+
+    sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
+    W = {"emb.word": sd["bert.embeddings.word_embeddings.weight"],
+         "emb.pos": sd["bert.embeddings.position_embeddings.weight"],
+         "emb.type": sd["bert.embeddings.token_type_embeddings.weight"],
+         "emb.ln.w": sd["bert.embeddings.LayerNorm.weight"], "emb.ln.b": sd["bert.embeddings.LayerNorm.bias"],
+         "pool.w": sd["bert.pooler.dense.weight"].T, "pool.b": sd["bert.pooler.dense.bias"],
+         "cls.w": sd["classifier.weight"].T, "cls.b": sd["classifier.bias"]}
+    for i in range(model.config.num_hidden_layers):
+        p = f"bert.encoder.layer.{i}."
+        for short, name in (("q", "attention.self.query"), ("k", "attention.self.key"), ("v", "attention.self.value"),
+                            ("o", "attention.output.dense"), ("i", "intermediate.dense"), ("f", "output.dense")):
+            W[f"l{i}.{short}.w"] = sd[p + name + ".weight"].T
+            W[f"l{i}.{short}.b"] = sd[p + name + ".bias"]
+        W[f"l{i}.ln1.w"], W[f"l{i}.ln1.b"] = sd[p + "attention.output.LayerNorm.weight"], sd[p + "attention.output.LayerNorm.bias"]
+        W[f"l{i}.ln2.w"], W[f"l{i}.ln2.b"] = sd[p + "output.LayerNorm.weight"], sd[p + "output.LayerNorm.bias"]
+    np.savez_compressed(path, **{k: v.astype(np.float16) if k == "emb.word" else v for k, v in W.items()})
+
+
+def tune_threshold(p_ok: Sequence[float], offending: Sequence[bool], min_precision: float) -> dict[str, float]:
+    """The threshold on p(ok) (flag when below) with the best recall at precision ≥
+    ``min_precision``; when none reaches it, the one with the best F1."""
+    best, best_f1 = None, None
+    for t in [x / 100 for x in range(5, 100)]:
+        flags = [p < t for p in p_ok]
+        tp = sum(f and o for f, o in zip(flags, offending))
+        fp = sum(f and not o for f, o in zip(flags, offending))
+        fn = sum((not f) and o for f, o in zip(flags, offending))
+        prec = tp / (tp + fp) if tp + fp else 1.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        row = {"threshold": t, "precision": prec, "recall": rec, "f1": f1}
+        if prec >= min_precision and (best is None or rec > best["recall"]):
+            best = row
+        if best_f1 is None or f1 > best_f1["f1"]:
+            best_f1 = row
+    return best or best_f1  # type: ignore[return-value]
+
+
+def measure(model_dir: Path, clause_set: Path) -> dict[str, Any]:
+    """The critic (numpy inference, as shipped) on the labelled clause set: precision, recall
+    overall and per category, false alarms on acceptable clauses (overall and real-style), and
+    how many offending clauses carry no rule keyword and are caught."""
+    from rewrite.data.jsonl import read_jsonl
+    from rewrite.norms.checker import find
+    from rewrite.norms.critic import load_model
+
+    m = load_model(model_dir)
+    recs, _ = read_jsonl(clause_set)
+    probs = m.probs([(r["clause"], r["context"]) for r in recs])
+    flagged = [float(p[0]) < m.threshold for p in probs]
+    pred_cat = [LABELS[int(p[1:].argmax()) + 1] for p in probs]
+    off = [r["label"] != "ok" for r in recs]
+    tp = sum(f and o for f, o in zip(flagged, off))
+    fp = sum(f and not o for f, o in zip(flagged, off))
+    per_cat = {}
+    for cat in LABELS[1:]:
+        idx = [i for i, r in enumerate(recs) if r["label"] == cat]
+        per_cat[cat] = {"n": len(idx), "recall": round(sum(flagged[i] for i in idx) / len(idx), 3) if idx else None,
+                        "category_right": round(sum(flagged[i] and pred_cat[i] == cat for i in idx) / len(idx), 3) if idx else None}
+    ok_idx = [i for i, r in enumerate(recs) if r["label"] == "ok"]
+    real_ok = [i for i in ok_idx if recs[i].get("style", "plain") != "plain"]
+    no_kw = [i for i, r in enumerate(recs) if r["label"] != "ok" and not find(r["clause"])]
+    return {
+        "clauses": len(recs), "offending": sum(off), "acceptable": len(ok_idx),
+        "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+        "recall": round(tp / sum(off), 3) if sum(off) else None,
+        "false_alarms": round(sum(flagged[i] for i in ok_idx) / len(ok_idx), 3) if ok_idx else None,
+        "false_alarms_real_style": round(sum(flagged[i] for i in real_ok) / len(real_ok), 3) if real_ok else None,
+        "real_style_acceptable": len(real_ok),
+        "no_keyword_offending": len(no_kw),
+        "no_keyword_recall": round(sum(flagged[i] for i in no_kw) / len(no_kw), 3) if no_kw else None,
+        "per_category": per_cat,
+        "model": m.hash, "threshold": m.threshold,
+    }
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def train(args: CriticArguments) -> dict[str, Any]:
+    import numpy as np
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments, set_seed
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    set_seed(args.seed)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    pairs, dropped = load_pairs(args)
+    if args.limit_pairs:
+        random.Random(args.seed).shuffle(pairs)
+        pairs = pairs[: args.limit_pairs]
+    tr_pairs, va_pairs = split(pairs, args.validation_share)
+    tr = [ex for p in tr_pairs for ex in clause_examples(p)]
+    va = [ex for p in va_pairs for ex in clause_examples(p)]
+    if not tr or not va:
+        raise RewriteError("训练或验证样本为空：语料里需要带 must_fix 的句对。")
+    log.info("pairs %d (leak-dropped %d) -> clauses train %d, validation %d", len(pairs), dropped, len(tr), len(va))
+
+    if args.base_model:
+        model = BertForSequenceClassification.from_pretrained(args.base_model, num_labels=len(LABELS))
+        vocab_path = Path(args.base_model) / "vocab.json"
+        vocab = json.loads(vocab_path.read_text(encoding="utf-8")) if vocab_path.is_file() else build_vocab([t for ex in tr for t in ex[:2]], args.min_char_count)
+    else:
+        vocab = build_vocab([t for ex in tr for t in ex[:2]], args.min_char_count)
+        config = BertConfig(vocab_size=len(vocab), hidden_size=args.hidden_size, num_hidden_layers=args.layers,
+                            num_attention_heads=args.heads, intermediate_size=args.intermediate_size,
+                            max_position_embeddings=MAX_LEN, type_vocab_size=2, num_labels=len(LABELS),
+                            hidden_act="gelu_new", hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+        model = BertForSequenceClassification(config)
+    model.config.id2label = dict(enumerate(LABELS))
+    model.config.label2id = {label: i for i, label in enumerate(LABELS)}
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+
+    targs = TrainingArguments(
+        output_dir=str(out / "checkpoints"), per_device_train_batch_size=args.batch_size,
+        per_device_eval_batch_size=128, learning_rate=args.learning_rate, num_train_epochs=args.epochs,
+        max_steps=args.max_steps, warmup_steps=0.05, weight_decay=0.01, lr_scheduler_type="linear",
+        logging_steps=50, save_steps=500, save_total_limit=1, eval_strategy="no", report_to=[],
+        seed=args.seed, use_cpu=True, dataloader_num_workers=0, disable_tqdm=not sys.stderr.isatty(),
+    )
+    trainer = Trainer(model=model, args=targs, train_dataset=_Dataset(vocab, tr), data_collator=_collate)
+    last = None
+    if args.resume:
+        from transformers.trainer_utils import get_last_checkpoint
+
+        last = get_last_checkpoint(str(out / "checkpoints")) if (out / "checkpoints").is_dir() else None
+    result = trainer.train(resume_from_checkpoint=last)
+    model.eval()
+
+    # validation: p(ok) per clause, then the threshold
+    ds = _Dataset(vocab, va)
+    p_ok, pred = [], []
+    with torch.no_grad():
+        for i in range(0, len(ds), 256):
+            batch = _collate(ds.rows[i : i + 256])
+            batch.pop("labels")
+            probs = torch.softmax(model(**batch).logits, -1).numpy()
+            p_ok += probs[:, 0].tolist()
+            pred += (probs[:, 1:].argmax(-1) + 1).tolist()
+    offending = [ex[2] != "ok" for ex in va]
+    tuned = tune_threshold(p_ok, offending, args.min_precision)
+    cat_right = [LABELS[p] == ex[2] for p, ex, o in zip(pred, va, offending) if o]
+
+    model.save_pretrained(str(out / "hf"))
+    export_npz(model, out / "weights.npz")
+    cfg = {"max_len": MAX_LEN, "num_hidden_layers": model.config.num_hidden_layers,
+           "num_attention_heads": model.config.num_attention_heads, "layer_norm_eps": model.config.layer_norm_eps,
+           "hidden_size": model.config.hidden_size}
+    meta = {"labels": list(LABELS), "threshold": tuned["threshold"], "config": cfg,
+            "trained": {"pairs": len(pairs), "leak_dropped": len(pairs) and dropped, "train_clauses": len(tr),
+                        "validation_clauses": len(va), "train_label_counts": dict(Counter(ex[2] for ex in tr)),
+                        "steps": result.global_step, "seconds": round(time.time() - t0, 1),
+                        "parameters": sum(p.numel() for p in model.parameters()), "args": asdict(args)},
+            "validation": {k: round(v, 4) for k, v in tuned.items()} | {
+                "category_accuracy_on_flagged_truth": round(sum(cat_right) / len(cat_right), 4) if cat_right else None}}
+    (out / "critic.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    results = {"validation": meta["validation"], "trained": {k: v for k, v in meta["trained"].items() if k != "args"}}
+    if Path(args.clause_set).is_file():
+        results["clause_set"] = measure(out, Path(args.clause_set))
+    (out / "all_results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    del np
+    return results
+
+
+def parse_args(argv: list[str] | None) -> CriticArguments:
+    from transformers import HfArgumentParser
+
+    parser = HfArgumentParser(CriticArguments, prog="rewrite train-critic",
+                              description="训练语气评审模型（逐句判断语气是否得体）。参数可用命令行给出，或用一个 JSON 文件。")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].endswith(".json"):
+        return parser.parse_json_file(os.path.abspath(argv[0]))[0]
+    return parser.parse_args_into_dataclasses(args=argv, look_for_args_file=False)[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``rewrite train-critic``."""
+    try:
+        args = parse_args(argv)
+    except SystemExit as e:
+        return int(e.code or 0)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    try:
+        results = train(args)
+    except RewriteError as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return 2
+    print(json.dumps(results, ensure_ascii=False, indent=1))
+    return 0

@@ -1,0 +1,151 @@
+"""The clause critic: labels from the corpus alignment, training with a real (tiny) model, numpy
+inference equal to the transformers forward pass, and the checker's two sources with a clean
+fall-back when the model is missing or corrupt."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rewrite.norms import critic as C
+from rewrite.norms.critic_train import clause_examples, tune_threshold
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_clause_spans_cover_every_clause():
+    text = "三年内不能销户 协议写了，您签了字的。"
+    assert [text[s:e] for s, e in C.clause_spans(text)] == ["三年内不能销户", "协议写了", "您签了字的"]
+    assert C.clause_spans("") == [] and C.clause_spans("，。") == []
+
+
+def test_labels_come_from_must_fix_spans_and_references():
+    pair = {"draft": "三年内不能销户 协议写了 你签了字的", "reference": "非常抱歉，三年内不能销户。",
+            "must_fix": ["你签了字的"], "categories": ["blame"]}
+    ex = clause_examples(pair)
+    assert ex[:3] == [("三年内不能销户", pair["draft"], "ok"), ("协议写了", pair["draft"], "ok"),
+                      ("你签了字的", pair["draft"], "blame")]
+    assert ex[3:] == [("非常抱歉", pair["reference"], "ok"), ("三年内不能销户", pair["reference"], "ok")]
+    # a span across two clauses labels both; an already-professional pair gives its clauses once
+    two = clause_examples({"draft": "急也没用 等着吧", "reference": "请您耐心等待。", "must_fix": ["急也没用 等着吧"], "categories": ["impatience"]})
+    assert [e[2] for e in two[:2]] == ["impatience", "impatience"]
+    same = clause_examples({"draft": "亲，在的呢~", "reference": "亲，在的呢~", "must_fix": [], "categories": []})
+    assert same == [("亲", "亲，在的呢~", "ok"), ("在的呢", "亲，在的呢~", "ok")]
+
+
+def test_threshold_tuning_prefers_recall_at_the_precision_floor():
+    p_ok = [0.1, 0.2, 0.3, 0.6, 0.9, 0.95]
+    offending = [True, True, True, False, True, False]
+    row = tune_threshold(p_ok, offending, 0.9)
+    # t in (0.3, 0.6]: flags the first three, precision 1.0, recall 0.75; any t > 0.6 drops precision
+    assert row["precision"] == 1.0 and row["recall"] == 0.75 and 0.3 < row["threshold"] <= 0.6
+
+
+def test_critic_categories_are_norms_data():
+    from rewrite.norms.load import load_critic_categories, load_phrasebook
+
+    cats = load_critic_categories()
+    assert set(cats) == set(C.LABELS[1:])
+    scenarios = {sc.id for sc in load_phrasebook().scenarios}
+    for cid, d in cats.items():
+        assert d["phrasebook"] and all(s in scenarios for s in d["phrasebook"]), cid
+
+
+@pytest.fixture(scope="module")
+def tiny_critic(tmp_path_factory):
+    """A real critic trained for a few steps on 200 corpus pairs (seconds on CPU)."""
+    from rewrite.norms.critic_train import main
+
+    out = tmp_path_factory.mktemp("critic")
+    rc = main(["--output_dir", str(out), "--limit_pairs", "200", "--max_steps", "6", "--hidden_size", "32",
+               "--layers", "1", "--heads", "2", "--intermediate_size", "64", "--batch_size", "16"])
+    assert rc == 0
+    return out
+
+
+@pytest.mark.slow
+def test_training_writes_a_loadable_model_and_its_numbers(tiny_critic):
+    for name in ("weights.npz", "vocab.json", "critic.json", "all_results.json"):
+        assert (tiny_critic / name).is_file(), name
+    meta = json.loads((tiny_critic / "critic.json").read_text(encoding="utf-8"))
+    assert meta["labels"] == list(C.LABELS) and 0 < meta["threshold"] < 1
+    assert meta["trained"]["steps"] == 6
+    results = json.loads((tiny_critic / "all_results.json").read_text(encoding="utf-8"))
+    assert results["clause_set"]["clauses"] >= 1500
+
+
+@pytest.mark.slow
+def test_numpy_inference_equals_the_transformers_forward(tiny_critic):
+    import numpy as np
+    import torch
+    from transformers import BertForSequenceClassification
+
+    m = C.load_model(tiny_critic)
+    hf = BertForSequenceClassification.from_pretrained(str(tiny_critic / "hf")).eval()
+    pairs = [("您签了字的", "三年内不能销户，协议写了，您签了字的。"), ("亲", "亲，在的呢~"), ("x" * 60, "y" * 200)]
+    got = m.probs(pairs)
+    enc = [C.encode(m.vocab, c, x) for c, x in pairs]
+    L = max(len(i) for i, _ in enc)
+    ids, types, mask = (torch.zeros(len(enc), L, dtype=torch.long) for _ in range(3))
+    for k, (i, t) in enumerate(enc):
+        ids[k, : len(i)], types[k, : len(t)], mask[k, : len(i)] = torch.tensor(i), torch.tensor(t), 1
+    # the shipped word embeddings are stored in float16; compare against the same rounding
+    with torch.no_grad():
+        w = hf.bert.embeddings.word_embeddings.weight
+        w.copy_(w.half().float())
+        want = torch.softmax(hf(input_ids=ids, token_type_ids=types, attention_mask=mask).logits, -1).numpy()
+    assert np.abs(got - want).max() < 1e-4
+    assert len(enc[2][0]) <= C.MAX_LEN
+
+
+@pytest.mark.slow
+def test_checker_reports_both_sources(tiny_critic, monkeypatch):
+    from rewrite import check
+
+    meta_path = tiny_critic / "critic.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    forced = tiny_critic.parent / "forced"
+    shutil.copytree(tiny_critic, forced, dirs_exist_ok=True)
+    meta["threshold"] = 1.01  # flags every clause: the shape of model findings is what is tested
+    (forced / "critic.json").write_text(json.dumps(meta), encoding="utf-8")
+    monkeypatch.setenv(C.CRITIC_DIR_ENV, str(forced))
+    C.clear_cache()
+    rep = check("喂，您签了字的", channel="phone")
+    sources = {f.source for f in rep.findings}
+    assert sources == {"rule", "model"} and rep.notes == []
+    model = [f for f in rep.findings if f.source == "model"]
+    assert [f.text for f in model] == ["喂", "您签了字的"]
+    for f in model:
+        assert f.rule_id.startswith("critic.") and 0 <= f.confidence <= 1 and f.explanation and f.category
+    d = rep.to_dict()
+    assert {f["source"] for f in d["findings"]} == {"rule", "model"}
+    rules_only = check("喂，您签了字的", channel="phone", critic=False)
+    assert {f.source for f in rules_only.findings} == {"rule"}
+    C.clear_cache()
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt", "mismatch"])
+def test_missing_or_corrupt_model_falls_back_to_rules_and_says_so(tmp_path, monkeypatch, damage):
+    from rewrite import check
+
+    d = tmp_path / "critic"
+    d.mkdir()
+    if damage == "corrupt":
+        (d / "weights.npz").write_bytes(b"not a zip")
+        (d / "vocab.json").write_text("{}")
+        (d / "critic.json").write_text("{}")
+    elif damage == "mismatch":
+        import numpy as np
+
+        np.savez(d / "weights.npz", **{"emb.word": np.zeros((3, 4))})
+        (d / "vocab.json").write_text(json.dumps({"[PAD]": 0}))
+        (d / "critic.json").write_text(json.dumps({"labels": list(C.LABELS), "threshold": 0.5, "config": {"num_hidden_layers": 1}}))
+    monkeypatch.setenv(C.CRITIC_DIR_ENV, str(d))
+    C.clear_cache()
+    rep = check("喂，您签了字的", channel="phone")
+    assert rep.findings and all(f.source == "rule" for f in rep.findings)
+    assert rep.notes and "只用规则检查" in rep.notes[0]
+    assert C.critic_status()["available"] is False
+    C.clear_cache()
