@@ -267,6 +267,7 @@ def _parser():
     p.add_argument("--limit", type=int, metavar="N", help="每个评测集只取前 N 条")
     p.add_argument("--seed", type=int, default=0, help="打乱顺序的随机种子，默认 0")
     p.add_argument("--no-controls", action="store_true", help="不混入对照（参考答案、原稿）")
+    p.add_argument("--unjudged-only", action="store_true", help="只出任何评审人都还没评过的输出（默认：只跳过本人评过的）")
     p.add_argument("--judgments", metavar="DIR", help="结果目录（默认 eval/judgments/ 或 $REWRITE_JUDGMENTS_DIR）")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--export", metavar="FILE", help="不在终端评，把待评任务（不含系统名）写到 FILE")
@@ -337,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.answers:
         return _import_answers(Path(args.tasks), Path(args.answers), args.judge, store)
     rows, _ = load_judgments(store)
-    mine = {r["key"] for r in rows if r["judge"] == args.judge}
+    mine = {r["key"] for r in rows if args.unjudged_only or r["judge"] == args.judge}
     tasks: list[Task] = []
     try:
         for path in args.bench:
