@@ -130,15 +130,17 @@ def test_empty_and_odd_text():
     assert [f.rule_id for f in check("<b>喂</b>").findings] == ["forbidden.wei"]
 
 
-def test_check_is_fast():
+def test_rules_compile_once_and_are_reused():
+    """The rule library compiles on first use and is reused (speed itself is a benchmark in the
+    harness: `python -m rewrite.evaluation.bench_check`, side by side with the critic)."""
+    from rewrite.norms.checker import compiled_norms
+
     text = "这个我不知道，你去营业厅问吧，反正我们只是一个受理部门，您好，请问有什么可以帮您？"
-    check(text)  # compile once
-    n = 500
-    t0 = time.perf_counter()
-    for _ in range(n):
-        check(text)
-    per_call_ms = (time.perf_counter() - t0) / n * 1000
-    assert per_call_ms < 1.0, per_call_ms
+    check(text, critic=False)
+    first = compiled_norms()
+    for _ in range(3):
+        check(text, critic=False)
+    assert compiled_norms() is first
 
 
 def test_edited_norms_take_effect(prompts_copy):

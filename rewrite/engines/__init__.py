@@ -26,6 +26,7 @@ REGISTRY: dict[str, str] = {
     "rules": "rewrite.engines.rules:RulesBackend",
     "identity": "rewrite.engines.identity:IdentityBackend",
     "llm": "rewrite.engines.llm:LLMBackend",
+    "plan": "rewrite.engines.plan:PlanBackend",
 }
 
 DEFAULT_BACKEND = "seq2seq"

@@ -154,10 +154,16 @@ def _dedupe(text: str) -> str:
 _QUESTION_END = re.compile(r"(?:^|[。！？!?，,；;])(?:请问[^。！？!?，,；;]*|[^。！？!?]*吗)$")
 
 
+#: A reply that already ends like this is closed: a tilde, an emoticon code or masked token
+#: ([微笑], #E-s[数字x]), a placeholder, a Weibo signature (小编, -小沃) or a closing bracket.
+_CLOSED_END = re.compile(r"(?:[~～)）\]>]|小编|小沃|小U|小二|客服)$")
+
+
 def _finish(text: str) -> str:
-    """Close with an end mark: a question mark after a question (…吗, a last clause 请问…), else a full stop."""
+    """Close with an end mark: a question mark after a question (…吗, a last clause 请问…), else a
+    full stop; nothing after a tilde, an emoticon code, a signature or a placeholder."""
     text = _TRAILING.sub("", text.strip())
-    if text and text[-1] not in _END_MARKS:
+    if text and text[-1] not in _END_MARKS and not _CLOSED_END.search(text):
         text += "？" if _QUESTION_END.search(text) else "。"
     return text
 

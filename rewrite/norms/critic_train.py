@@ -48,6 +48,7 @@ class CriticArguments:
     layers: int = field(default=3, metadata={"help": "encoder layers"})
     heads: int = field(default=4, metadata={"help": "attention heads"})
     intermediate_size: int = field(default=512, metadata={"help": "feed-forward width"})
+    max_len: int = field(default=MAX_LEN, metadata={"help": "tokens per example: [CLS] clause [SEP] context [SEP]"})
     min_char_count: int = field(default=2, metadata={"help": "characters seen fewer times become [UNK]"})
     epochs: float = field(default=4.0, metadata={"help": "training epochs"})
     max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (-1: epochs decide)"})
@@ -57,6 +58,7 @@ class CriticArguments:
     min_precision: float = field(default=0.92, metadata={"help": "threshold tuning: best recall at this precision on validation"})
     seed: int = field(default=13, metadata={"help": "random seed"})
     resume: bool = field(default=False, metadata={"help": "resume from the last checkpoint in output_dir"})
+    from_checkpoint: str | None = field(default=None, metadata={"help": "skip training: tune, export and measure this Trainer checkpoint (its vocab.json is output_dir's)"})
     limit_pairs: int = field(default=0, metadata={"help": "use only this many pairs (tests); 0 = all"})
     threads: int = field(default=0, metadata={"help": "torch threads (0: torch's default)"})
 
@@ -140,10 +142,10 @@ def build_vocab(texts: Sequence[str], min_count: int) -> dict[str, int]:
 
 
 class _Dataset:
-    def __init__(self, vocab: dict[str, int], examples: Sequence[tuple[str, str, str]]):
+    def __init__(self, vocab: dict[str, int], examples: Sequence[tuple[str, str, str]], max_len: int = MAX_LEN):
         self.rows = []
         for clause, ctx, label in examples:
-            ids, types = encode(vocab, clause, ctx, max_len=MAX_LEN)
+            ids, types = encode(vocab, clause, ctx, max_len=max_len)
             self.rows.append({"input_ids": ids, "token_type_ids": types, "labels": LABELS.index(label)})
 
     def __len__(self) -> int:
@@ -277,7 +279,10 @@ def train(args: CriticArguments) -> dict[str, Any]:
         raise RewriteError("训练或验证样本为空：语料里需要带 must_fix 的句对。")
     log.info("pairs %d (leak-dropped %d) -> clauses train %d, validation %d", len(pairs), dropped, len(tr), len(va))
 
-    if args.base_model:
+    if args.from_checkpoint and (out / "vocab.json").is_file():
+        vocab = json.loads((out / "vocab.json").read_text(encoding="utf-8"))
+        model = BertForSequenceClassification.from_pretrained(args.from_checkpoint)
+    elif args.base_model:
         model = BertForSequenceClassification.from_pretrained(args.base_model, num_labels=len(LABELS))
         vocab_path = Path(args.base_model) / "vocab.json"
         vocab = json.loads(vocab_path.read_text(encoding="utf-8")) if vocab_path.is_file() else build_vocab([t for ex in tr for t in ex[:2]], args.min_char_count)
@@ -285,7 +290,7 @@ def train(args: CriticArguments) -> dict[str, Any]:
         vocab = build_vocab([t for ex in tr for t in ex[:2]], args.min_char_count)
         config = BertConfig(vocab_size=len(vocab), hidden_size=args.hidden_size, num_hidden_layers=args.layers,
                             num_attention_heads=args.heads, intermediate_size=args.intermediate_size,
-                            max_position_embeddings=MAX_LEN, type_vocab_size=2, num_labels=len(LABELS),
+                            max_position_embeddings=args.max_len, type_vocab_size=2, num_labels=len(LABELS),
                             hidden_act="gelu_new", hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
         model = BertForSequenceClassification(config)
     model.config.id2label = dict(enumerate(LABELS))
@@ -299,17 +304,21 @@ def train(args: CriticArguments) -> dict[str, Any]:
         logging_steps=50, save_steps=500, save_total_limit=1, eval_strategy="no", report_to=[],
         seed=args.seed, use_cpu=True, dataloader_num_workers=0, disable_tqdm=not sys.stderr.isatty(),
     )
-    trainer = Trainer(model=model, args=targs, train_dataset=_Dataset(vocab, tr), data_collator=_collate)
+    trainer = Trainer(model=model, args=targs, train_dataset=_Dataset(vocab, tr, args.max_len), data_collator=_collate)
     last = None
     if args.resume:
         from transformers.trainer_utils import get_last_checkpoint
 
         last = get_last_checkpoint(str(out / "checkpoints")) if (out / "checkpoints").is_dir() else None
-    result = trainer.train(resume_from_checkpoint=last)
+    if args.from_checkpoint:
+        model = BertForSequenceClassification.from_pretrained(args.from_checkpoint)
+        steps = int(json.loads((Path(args.from_checkpoint) / "trainer_state.json").read_text())["global_step"])
+    else:
+        steps = trainer.train(resume_from_checkpoint=last).global_step
     model.eval()
 
     # validation: p(ok) per clause, then the threshold
-    ds = _Dataset(vocab, va)
+    ds = _Dataset(vocab, va, args.max_len)
     p_ok, pred = [], []
     with torch.no_grad():
         for i in range(0, len(ds), 256):
@@ -324,13 +333,13 @@ def train(args: CriticArguments) -> dict[str, Any]:
 
     model.save_pretrained(str(out / "hf"))
     export_npz(model, out / "weights.npz")
-    cfg = {"max_len": MAX_LEN, "num_hidden_layers": model.config.num_hidden_layers,
+    cfg = {"max_len": args.max_len, "num_hidden_layers": model.config.num_hidden_layers,
            "num_attention_heads": model.config.num_attention_heads, "layer_norm_eps": model.config.layer_norm_eps,
            "hidden_size": model.config.hidden_size}
     meta = {"labels": list(LABELS), "threshold": tuned["threshold"], "config": cfg,
             "trained": {"pairs": len(pairs), "leak_dropped": len(pairs) and dropped, "train_clauses": len(tr),
                         "validation_clauses": len(va), "train_label_counts": dict(Counter(ex[2] for ex in tr)),
-                        "steps": result.global_step, "seconds": round(time.time() - t0, 1),
+                        "steps": steps, "seconds": round(time.time() - t0, 1),
                         "parameters": sum(p.numel() for p in model.parameters()), "args": asdict(args)},
             "validation": {k: round(v, 4) for k, v in tuned.items()} | {
                 "category_accuracy_on_flagged_truth": round(sum(cat_right) / len(cat_right), 4) if cat_right else None}}

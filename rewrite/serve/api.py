@@ -57,7 +57,10 @@ def create_api():
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__, "backends": list(service.APP_BACKENDS)}
+        from rewrite.norms.critic import critic_status
+
+        # The checker's second source: a missing or corrupt critic is reported here, never raised.
+        return {"status": "ok", "version": __version__, "backends": list(service.APP_BACKENDS), "critic": critic_status()}
 
     @app.post("/api/rewrite")
     async def api_rewrite(request: Request):

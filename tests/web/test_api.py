@@ -14,6 +14,15 @@ def test_health(app_server):
     with urllib.request.urlopen(app_server["url"] + "/api/health", timeout=10) as r:
         body = json.loads(r.read())
     assert body["status"] == "ok" and "rules" in body["backends"]
+    assert set(body["critic"]) == {"available", "model", "reason"}
+    assert body["critic"]["available"] == (body["critic"]["model"] is not None) and (body["critic"]["available"] or body["critic"]["reason"])
+
+
+def test_check_returns_both_sources_and_notes(app_server):
+    status, body = post_json(app_server["url"] + "/api/check", {"text": "喂，您签了字的，自己看合同"})
+    assert status == 200 and body["findings"]
+    assert {f["source"] for f in body["findings"]} <= {"rule", "model"} and "rule" in {f["source"] for f in body["findings"]}
+    assert isinstance(body["notes"], list)
 
 
 def test_rewrite_returns_professional_reply_and_keeps_facts(app_server):

@@ -1,0 +1,200 @@
+"""The plan engine: decide per clause, change only what offends.
+
+Per masked chunk (facts are placeholders, so they cannot be touched):
+
+1. split into clauses (:func:`rewrite.norms.critic.clause_spans`);
+2. judge each clause in context: the clause critic (tone) and the rule library (fixed words);
+3. plan each clause:
+
+   * **keep** — nothing offends: only the tidy-up (你→您, the 哦/恩/嗯 particles the seeds forbid);
+   * **drop** — pure blame, impatience, rhetoric or a curt brush-off that carries no fact
+     (急也没用, 又不是我们的问题, 爱等不等): it goes, and the frame below speaks for it;
+   * **rewrite** — anything else that offends: the rules rewrite of that clause alone (no frame),
+     re-judged; if it still offends, the category's repair (regret before a refusal, 请您 before a
+     command, an offer of help after a deflection). An offending clause is never passed through
+     as it was; when nothing repairs it and it carries no fact, it is dropped, and ``notes`` say so;
+
+4. frame the reply from the acts, never from a keyword: an apology when something was refused,
+   deflected or blamed; an offer to check when the customer was contradicted; thanks for the
+   understanding after a refusal; nothing at all when nothing offended.
+
+A reply in which nothing offends comes back as it was, apart from the tidy-up: spacing, Latin
+words, masked tokens, emoticon codes and signatures are never touched.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from rewrite.norms.critic import clause_spans
+from rewrite.protect import PLACEHOLDER_RE
+
+#: Categories whose clause goes when it carries no fact.
+DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contradict"})
+#: Categories that earn an apology at the head of the reply.
+APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "deflect", "contradict", "curt"})
+#: Rule findings of these severities make a clause offend (low ones are particle tidy-ups).
+OFFENDING_SEVERITIES = ("high", "medium")
+#: A dropped clause longer than this is kept and rewritten instead (it may carry content).
+MAX_DROP_CHARS = 16
+
+_PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩](?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
+_NI = re.compile(r"(?<!迷)你(?!们)")
+_APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
+_CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
+_END = re.compile(r"[。！？!?~～…\]）)]$|小编$|小沃$|小U$")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass
+class ClausePlan:
+    """What the planner decided for one clause (kept for notes and tests)."""
+
+    text: str
+    action: str  # keep | drop | rewrite
+    category: str | None = None
+    output: str = ""
+    why: list[str] = field(default_factory=list)
+
+
+def tidy(clause: str) -> str:
+    """The tidy-up a fine clause gets: 你→您 (not 你们, not 迷你), particles 哦/恩/嗯 out."""
+    out = _NI.sub("您", clause)
+    out = _PARTICLE.sub("", out)
+    return out if out.strip() else ""
+
+
+def _view(masked: str) -> str:
+    """What the critic reads for a masked text: placeholders become a digit (facts never set the tone)."""
+    return PLACEHOLDER_RE.sub("0", masked)
+
+
+def _has_fact(clause: str) -> bool:
+    return bool(PLACEHOLDER_RE.search(clause) or re.search(r"[0-9]", clause))
+
+
+class PlanBackend:
+    """The clause planner (``load_rewriter("plan")``); see the module docstring."""
+
+    name = "plan"
+    use_fallback = False
+    wants_positions = True
+
+    def __init__(self, prompts: str | None = None, **_: object):
+        from rewrite.engines.rules import RulesBackend
+
+        self.rules = RulesBackend(prompts)
+        self.prompts = prompts
+        self.last_plans: list[list[ClausePlan]] = []
+
+    # -- judging ------------------------------------------------------------------------------
+    def _judge(self, chunk: str, spans: Sequence[tuple[int, int]], channel: str) -> list[tuple[str | None, list[str]]]:
+        """Per clause: the category that offends (``None`` when fine) and why."""
+        from rewrite.norms.checker import find
+        from rewrite.norms.critic import LABELS, load_critic
+
+        model = load_critic()
+        view_ctx = _view(chunk)
+        probs = model.probs([(_view(chunk[s:e]), view_ctx) for s, e in spans]) if model and spans else None
+        out: list[tuple[str | None, list[str]]] = []
+        for k, (s, e) in enumerate(spans):
+            clause = chunk[s:e]
+            why: list[str] = []
+            cat = None
+            if probs is not None and float(probs[k][0]) < model.threshold:  # type: ignore[union-attr]
+                cat = LABELS[int(probs[k][1:].argmax()) + 1]
+                why.append(f"语气：{cat}")
+            rules = [f for f in find(_view(clause), channel=channel) if f.severity in OFFENDING_SEVERITIES
+                     and f.rule_id != "address.ni"]
+            if rules:
+                why += [f"规则：{f.rule_id}" for f in rules]
+                cat = cat or _rule_category(rules[0].rule_id)
+            out.append((cat, why))
+        return out
+
+    # -- one clause -----------------------------------------------------------------------------
+    def _repair(self, clause: str, cat: str, channel: str) -> str:
+        """The rules rewrite of one clause (no frame), then the category's repair if it still offends."""
+        cand = self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False)
+        cand = re.sub(r"[。．.]$", "", cand.strip())
+        cand = tidy(cand)
+        if cat == "command" and not cand.startswith(("请", "麻烦")):
+            cand = "请您" + re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
+        elif cat == "refuse" and not _APOLOGY.search(cand):
+            cand = "很抱歉，" + cand
+        elif cat == "deflect" and "帮您" not in cand:
+            cand = cand + "，我可以帮您联系相关部门"
+        return cand
+
+    def plan_chunk(self, chunk: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> tuple[str, list[ClausePlan]]:
+        """The planned rewrite of one masked chunk and the per-clause plan."""
+        spans = clause_spans(chunk)
+        if not spans:
+            return chunk, []
+        verdicts = self._judge(chunk, spans, channel)
+        plans: list[ClausePlan] = []
+        for (s, e), (cat, why) in zip(spans, verdicts):
+            clause = chunk[s:e]
+            if cat is None:
+                plans.append(ClausePlan(clause, "keep", None, tidy(clause), why))
+            elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS:
+                plans.append(ClausePlan(clause, "drop", cat, "", why))
+            else:
+                plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, channel), why))
+        offended = [p for p in plans if p.action != "keep"]
+        if not offended:
+            # Nothing offends: the draft as it was, tidied, separators and spacing untouched.
+            out, pos = [], 0
+            for (s, e), p in zip(spans, plans):
+                out.append(chunk[pos:s])
+                out.append(p.output)
+                pos = e
+            out.append(chunk[pos:])
+            text = "".join(out)
+            text = re.sub(r"^[\s，,]+", "", re.sub(r"[，,]\s*(?=[。！？!?~～]|$)", "", text)) if text != chunk else text
+            return text, plans
+        # Something offends: rebuild the reply as clauses joined by commas.
+        pieces = [p.output for p in plans if p.action != "drop" and p.output]
+        text = ""
+        for (s, e), p in zip(spans, plans):
+            if p.action == "drop" or not p.output:
+                continue
+            if text:
+                sep = chunk[prev_end:s]
+                mark = next((c for c in sep if c in "，。！？；,.!?;~～"), "")
+                text += {"。": "，", ".": "，", ",": "，", "!": "！", "?": "？", ";": "；"}.get(mark, mark) or "，"
+            text += p.output
+            prev_end = e
+        cats = {p.category for p in offended}
+        if starts and cats & APOLOGY_CATEGORIES and not _APOLOGY.search(text):
+            text = ("非常抱歉，" + text) if text else "非常抱歉"
+        if "contradict" in cats and not re.search(r"核实|确认|查", text):
+            text = (text + "，" if text else "") + "我再帮您核实一下"
+        if not pieces and not text:
+            text = "请问还有什么可以帮您"
+        text = text.rstrip("，,")
+        if not _END.search(text):
+            text += "。"
+        if ends and cats & {"refuse", "deflect"} and not _CLOSED.search(text):
+            text += "感谢您的理解。"
+        return text, plans
+
+    # -- the Backend protocol ---------------------------------------------------------------------
+    def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone",
+                 positions: Sequence[tuple[bool, bool]] | None = None) -> list[list[str]]:
+        pos = list(positions) if positions is not None else [(True, True)] * len(chunks)
+        out, self.last_plans = [], []
+        for c, (s, e) in zip(chunks, pos):
+            text, plans = self.plan_chunk(c, channel=channel, starts=s, ends=e)
+            self.last_plans.append(plans)
+            out.append([text])
+        return out
+
+
+def _rule_category(rule_id: str) -> str:
+    """The critic category nearest to a rule's family (for the repair and the frame)."""
+    head = rule_id.split(".", 1)[0]
+    return {"refusal": "refuse", "promise": "overpromise", "tone": "command", "forbidden": "slang",
+            "address": "slang", "particle": "slang", "rhetorical": "rhetorical", "impatience": "impatience",
+            "blame": "blame", "deflect": "deflect"}.get(head, "curt")
