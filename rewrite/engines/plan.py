@@ -114,15 +114,18 @@ class PlanBackend:
         return out
 
     # -- one clause -----------------------------------------------------------------------------
-    def _repair(self, clause: str, cat: str, channel: str) -> str:
-        """The rules rewrite of one clause (no frame), then the category's repair if it still offends."""
+    def _repair(self, clause: str, cat: str, chunk: str, channel: str) -> str:
+        """The rules rewrite of one clause (no frame); when that still offends (re-judged in the
+        reply's context), the category's repair: 请您 before a command, an offer of help after a
+        deflection. Regret for a refusal comes once, from the frame."""
         cand = self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False)
-        cand = re.sub(r"[。．.]$", "", cand.strip())
-        cand = tidy(cand)
-        if cat == "command" and not cand.startswith(("请", "麻烦")):
+        cand = tidy(re.sub(r"[。．.]$", "", cand.strip()))
+        still = self._judge(chunk.replace(clause, cand, 1), [(chunk.find(clause), chunk.find(clause) + len(cand))], channel)[0][0] \
+            if cand and clause in chunk else cat
+        if cand != tidy(clause) and still is None:
+            return cand
+        if cat == "command" and not cand.startswith(("请", "麻烦", "建议")):
             cand = "请您" + re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
-        elif cat == "refuse" and not _APOLOGY.search(cand):
-            cand = "很抱歉，" + cand
         elif cat == "deflect" and "帮您" not in cand:
             cand = cand + "，我可以帮您联系相关部门"
         return cand
@@ -141,7 +144,7 @@ class PlanBackend:
             elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS:
                 plans.append(ClausePlan(clause, "drop", cat, "", why))
             else:
-                plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, channel), why))
+                plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, chunk, channel), why))
         offended = [p for p in plans if p.action != "keep"]
         if not offended:
             # Nothing offends: the draft as it was, tidied, separators and spacing untouched.

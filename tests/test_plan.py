@@ -1,0 +1,89 @@
+"""The plan engine: fine replies come back as they were (tidied), offending clauses are dropped
+or repaired, facts and protected tokens never move, and the frame follows the acts."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from rewrite.norms import critic as C
+
+
+@pytest.fixture
+def no_critic(monkeypatch, tmp_path):
+    """Rules only (the critic file is missing): the planner still works, and says nothing odd."""
+    monkeypatch.setenv(C.CRITIC_DIR_ENV, str(tmp_path / "missing"))
+    C.clear_cache()
+    yield
+    C.clear_cache()
+
+
+def _rw():
+    from rewrite import load_rewriter
+
+    return load_rewriter("plan")
+
+
+@pytest.mark.parametrize("draft", [
+    "您好，iPhone 15 Pro Max 的 eSIM 功能需要在设置里添加[微笑]",
+    "亲，您的订单[订单x]已经发出啦，请耐心等待~ 小二",
+    "@夜跑的小张 收到！路灯不亮的问题小编已转市政部门，感谢您的反映~",
+    "信用卡账单日后第20天为最后还款日，您可通过手机银行、网点柜台等渠道还款。",
+    "好的 您的宽带 我这边看了一下 是光猫掉线了 我给您派个单",
+])
+def test_fine_replies_come_back_unchanged(no_critic, draft):
+    assert _rw().rewrite(draft, channel="chat").target == draft
+
+
+def test_particles_are_tidied_and_nothing_else(no_critic):
+    out = _rw().rewrite("亲亲，这个尺码偏小一码哦，平时穿L的建议拍XL呢~", channel="chat").target
+    assert out == "亲亲，这个尺码偏小一码，平时穿L的建议拍XL呢~"
+
+
+def test_offending_clauses_are_repaired_with_one_apology_and_facts_kept(no_critic):
+    out = _rw().rewrite("不行 这个退不了 你自己没看清楚", channel="chat").target
+    assert out.count("抱歉") == 1 and out.startswith("非常抱歉") and "退" in out
+    assert "你" not in out and "没看清楚" not in out
+    out = _rw().rewrite("共100元 明天到 你等着吧", channel="phone").target
+    assert "100元" in out and "明天到" in out and "你等着吧" not in out
+
+
+@pytest.fixture
+def flag_all(monkeypatch, tmp_path_factory):
+    """A real (tiny) critic forced to flag every clause: exercises drop, repair and frame."""
+    from rewrite.norms.critic_train import main
+
+    d = tmp_path_factory.mktemp("critic")
+    assert main(["--output_dir", str(d), "--limit_pairs", "120", "--max_steps", "2", "--hidden_size", "32",
+                 "--layers", "1", "--heads", "2", "--intermediate_size", "64", "--batch_size", "16",
+                 "--clause_set", str(d / "none.jsonl")]) == 0
+    meta = json.loads((d / "critic.json").read_text(encoding="utf-8"))
+    meta["threshold"] = 1.01
+    (d / "critic.json").write_text(json.dumps(meta), encoding="utf-8")
+    import numpy as np
+
+    with np.load(d / "weights.npz") as z:  # and to call every clause blame
+        w = {k: z[k] for k in z.files}
+    w["cls.b"] = w["cls.b"].copy()
+    w["cls.b"][C.LABELS.index("blame")] += 50.0
+    np.savez(d / "weights.npz", **w)
+    monkeypatch.setenv(C.CRITIC_DIR_ENV, str(d))
+    C.clear_cache()
+    yield d
+    C.clear_cache()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_every_offending_clause_is_changed_and_facts_survive(flag_all):
+    from rewrite.engines.plan import PlanBackend
+
+    pb = PlanBackend()
+    text, plans = pb.plan_chunk("三年内不能销户 协议写了 你签了字的", channel="chat")
+    assert all(p.action in ("drop", "rewrite") for p in plans)
+    assert "签了字" not in text and text.startswith("非常抱歉")  # blame without a fact is dropped
+    masked = "您的订单<AMT1>已退 急也没用"
+    text, plans = pb.plan_chunk(masked, channel="chat")
+    assert "<AMT1>" in text and "急也没用" not in text
+    assert [p.action for p in plans][-1] == "drop"
