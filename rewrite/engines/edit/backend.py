@@ -49,6 +49,8 @@ class EditBackend:
 
     name = "edit"
     use_fallback = True
+    #: The pipeline's note when a chunk gets no candidate: too long for the model.
+    empty_reason = "片段超出编辑模型的长度上限"
     wants_positions = True
 
     def __init__(self, model_dir: str | Path | None = None, threads: int = 1, quantize: bool = True,
