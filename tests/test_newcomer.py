@@ -287,7 +287,7 @@ def test_batch_keeps_the_mode_of_the_file_it_replaces(tmp_path):
 
 def test_readme_documents_batch_formats_exit_codes_and_llm():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for needle in ("findings_after", "input_", "`error`", "退出码", "REWRITE_LLM_ENDPOINT", "venv", "CPU"):
+    for needle in ("findings_after", "input_", "`error`", "Exit codes", "REWRITE_LLM_ENDPOINT", "venv", "CPU"):
         assert needle in readme, needle
     from rewrite.engines import llm
 
