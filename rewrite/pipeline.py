@@ -40,6 +40,17 @@ class _Choice:
     via: str = ""  # the fallback backend that wrote it
 
 
+#: A reply must not stop on these ("你好" → "您好，" reads as cut off).
+_DANGLING = tuple("，,、；;：:")
+#: Why a chunk got no candidate at all, for a backend that does not say (``empty_reason``).
+NO_CANDIDATE = "没有给出候选"
+
+
+def _dangles(text: str, ends_reply: bool) -> bool:
+    """Whether ``text``, the end of a reply, stops on a comma or the like."""
+    return ends_reply and text.rstrip().endswith(_DANGLING)
+
+
 def _penalty(findings: Sequence[Finding]) -> float:
     return sum(_SEVERITY_WEIGHT.get(f.severity, 1.0) for f in findings)
 
@@ -56,6 +67,31 @@ class Rewriter:
         self.fallback = fallback if getattr(backend, "use_fallback", True) else None
         self.last_resort = last_resort if self.fallback is not None else None
         self.max_chars = max_chars
+        #: Milliseconds spent loading (norms, segmenter, models) so far; never counted in ``ms``.
+        self.load_ms = 0.0
+        self._loaded: set[int] = set()
+
+    def _load(self, backend: Backend | None) -> None:
+        """Load ``backend`` (and, the first time, the norms and the segmenter) unless done; the time
+        goes to :attr:`load_ms`. The fallback is loaded only when a chunk needs it."""
+        if backend is None or id(backend) in self._loaded:
+            return
+        t0 = time.perf_counter()
+        if not self._loaded:
+            from rewrite.norms.checker import check
+
+            check("您好")  # the norms
+            protect_for_model("您好")  # the segmenter's dictionary
+        if hasattr(backend, "load"):
+            backend.load()
+        self._loaded.add(id(backend))
+        self.load_ms += (time.perf_counter() - t0) * 1000.0
+
+    def load(self) -> "Rewriter":
+        """Load the backend, the norms and the segmenter now (else the first rewrite does, and its
+        ``ms`` leaves that out: see :attr:`load_ms`). The fallback still loads only when needed."""
+        self._load(self.backend)
+        return self
 
     @property
     def name(self) -> str:
@@ -82,7 +118,9 @@ class Rewriter:
         if channel not in CHANNELS:
             raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
         n = max(1, min(int(n), 8))
+        self._load(self.backend)
         t0 = time.perf_counter()
+        loading = self.load_ms
         sources = [validate_draft(d, self.max_chars) for d in drafts]
         keeps = list(keep) if keep is not None else [[] for _ in sources]
         chunked: list[list[Protected]] = [
@@ -116,6 +154,8 @@ class Rewriter:
                     bad.append(_Choice(text, fs, False, False, "；".join(problems)))
                 elif fs:
                     bad.append(_Choice(text, fs, False, False, f"{len(fs)} 处不规范"))
+                elif _dangles(text, positions[i][1]):
+                    bad.append(_Choice(text, fs, False, False, "回复停在逗号上，没有说完"))
                 else:
                     good.append(_Choice(text, fs, True, False))
             ranked.append(good)
@@ -123,31 +163,47 @@ class Rewriter:
                 need_fb.append(i)
                 ranked[-1] = sorted(bad, key=lambda ch: _penalty(ch.findings) + 100 * (ch.why.startswith(("丢失", "重复", "凭空"))))
         if need_fb and self.fallback is not None:
+            self._load(self.fallback)
             fb_pos = [positions[i] for i in need_fb]
             fb_cands = self.fallback.generate(
                 [flat[i].masked for i in need_fb], n=2, channel=channel, **_position_kw(self.fallback, fb_pos)
             )
             last: list[list[str]] | None = None
+            empty_why = getattr(self.backend, "empty_reason", NO_CANDIDATE)
             for k, (i, cs) in enumerate(zip(need_fb, fb_cands)):
-                choice, via = None, self.fallback.name
-                for c in cs:
-                    text = restore(c, flat[i].slots)
-                    fs = check(text, channel=channel).findings
-                    if not fs and not placeholder_problems(c, flat[i].slots):
-                        choice = (text, fs)
-                        break
-                if choice is None and self.last_resort is not None:
+                why = ranked[i][0].why if ranked[i] else empty_why
+
+                def passing(cands: Sequence[str], via: str) -> list[_Choice]:
+                    out = []
+                    for c in cands:
+                        text = restore(c, flat[i].slots)
+                        fs = check(text, channel=channel).findings
+                        if not fs and not placeholder_problems(c, flat[i].slots) and not _dangles(text, positions[i][1]):
+                            out.append(_Choice(text, fs, True, True, why, via))
+                            if n == 1:
+                                break  # one is all that is asked for
+                    return out
+
+                choices = passing(cs, self.fallback.name)
+                # With n > 1 the last resort's rewrite is one more acceptable reply, where it differs.
+                if (not choices or n > 1) and self.last_resort is not None:
                     if last is None:
+                        self._load(self.last_resort)
                         last = self.last_resort.generate(
                             [flat[j].masked for j in need_fb], n=1, channel=channel, **_position_kw(self.last_resort, fb_pos)
                         )
-                    cs, via = last[k], self.last_resort.name
-                if choice is None:
+                    if not choices:
+                        cs = last[k]
+                    choices += passing(last[k], self.last_resort.name)
+                if not choices:  # nothing passes: the last resort's (or the fallback's) first, as it is
                     text = restore(cs[0], flat[i].slots) if cs else flat[i].source
-                    choice = (text, check(text, channel=channel).findings)
-                why = ranked[i][0].why if ranked[i] else "没有候选"
-                ranked[i] = [_Choice(choice[0], choice[1], True, True, why, via)]
-        elapsed = (time.perf_counter() - t0) * 1000.0
+                    via = self.last_resort.name if self.last_resort is not None else self.fallback.name
+                    choices = [_Choice(text, check(text, channel=channel).findings, True, True, why, via)]
+                unique: dict[str, _Choice] = {}
+                for ch in choices:
+                    unique.setdefault(ch.text, ch)
+                ranked[i] = list(unique.values())
+        elapsed = (time.perf_counter() - t0) * 1000.0 - (self.load_ms - loading)
 
         results: list[RewriteResult] = []
         pos = 0
@@ -162,6 +218,8 @@ class Rewriter:
                 if alt != target and alt not in alternatives:
                     alternatives.append(alt)
             notes = []
+            if n > 1 and len(alternatives) < n - 1:
+                notes.append(f"只找到 {1 + len(alternatives)} 个不同的合格改写（要求 {n} 个）：其余候选未通过检查或与之相同。")
             fell_back = any(ch.fallback for ch in best)
             if fell_back:
                 whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))

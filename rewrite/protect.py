@@ -103,7 +103,10 @@ def protect_for_model(
     service vocabulary (``prompts/service_words.txt``) does not know; see :func:`find_content`.
     """
     extra: list[tuple[int, int, str]] = []
-    for span in sorted({s for s in keep if s}, key=len, reverse=True):
+    # Longest first; among equally long spans, one that would cut a number (「5元」 inside 「65元」)
+    # after one that would not, then by text: a fixed order, so masking never depends on Python's
+    # per-process string hashing (it did, and `rewrite data build` gave different splits per run).
+    for span in sorted({s for s in keep if s}, key=lambda sp: (-len(sp), _cuts_number(text, sp), sp)):
         start = text.find(span)
         while start != -1:
             if not any(start < e and s < start + len(span) for s, e, _ in extra):
@@ -125,6 +128,19 @@ def protect_for_model(
             and not any(c[0] < fe and fs < c[1] for fs, fe in flagged)
         ]
     return _mask(text, spans)
+
+
+def _cuts_number(text: str, span: str) -> bool:
+    """Whether some occurrence of ``span`` in ``text`` starts or ends inside a run of digits."""
+    start = text.find(span)
+    while start != -1:
+        end = start + len(span)
+        if (start and span[0].isdigit() and text[start - 1].isdigit()) or (
+            end < len(text) and span[-1].isdigit() and text[end].isdigit()
+        ):
+            return True
+        start = text.find(span, start + 1)
+    return False
 
 
 def _keep_kind(span: str) -> str:

@@ -10,6 +10,21 @@ REPO = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "cases"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _results_outside_the_tree(tmp_path_factory: pytest.TempPathFactory):
+    """The app's evaluator writes its runs (folders, zips) under a temporary folder, also from
+    servers the tests start as subprocesses: a test run leaves no ``eval/results/app-*`` behind."""
+    import os
+
+    old = os.environ.get("REWRITE_RESULTS_DIR")
+    os.environ["REWRITE_RESULTS_DIR"] = str(tmp_path_factory.mktemp("results"))
+    yield
+    if old is None:
+        os.environ.pop("REWRITE_RESULTS_DIR", None)
+    else:
+        os.environ["REWRITE_RESULTS_DIR"] = old
+
+
 @pytest.fixture
 def repo_root() -> Path:
     """The repository checkout the tests run from."""

@@ -142,13 +142,16 @@ def test_batch_good_and_broken_lines(tmp_path, capsys):
     for no in (2, 3, 4, 5, 7, 10):
         assert f"第 {no} 行" in err
     assert "第 1 行" not in err and "Traceback" not in err
-    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    every = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(every) == len(lines)  # one output line per input line (issue 15/16)
+    assert [no for no, r in enumerate(every, 1) if "error" in r] == [2, 3, 4, 5, 7, 10]
+    rows = [r for r in every if "rewrite" in r]
     assert [r["id"] for r in rows] == ["a", "b", "c"]
     for r, g in zip(rows, good):
         assert {k: r[k] for k in g} == g  # every input field passed through
         assert r["backend"] == "rules" and r["fallback"] is False
-        assert isinstance(r["findings"], list) and isinstance(r["findings_before"], list)
-    assert rows[0]["findings_before"] and not rows[0]["findings"]
+        assert isinstance(r["findings_after"], list) and isinstance(r["findings_before"], list)
+    assert rows[0]["findings_before"] and not rows[0]["findings_after"]
     assert "20240517886" in rows[1]["rewrite"] and rows[1]["rewrite"].startswith("亲")
     assert rows[2]["rewrite"] == good[2]["draft"]
 
@@ -171,6 +174,6 @@ def test_batch_in_a_real_process(tmp_path):
     _write_lines(src, [json.dumps({"id": 1, "draft": "不行"}, ensure_ascii=False), "oops"])
     p = run_cli("batch", str(src), "-o", str(out), "--backend", "rules")
     assert p.returncode == 1 and "第 2 行" in p.stderr and "Traceback" not in p.stderr
-    assert json.loads(out.read_text(encoding="utf-8"))["id"] == 1
+    assert json.loads(out.read_text(encoding="utf-8").splitlines()[0])["id"] == 1
     p = run_cli("batch", str(tmp_path / "missing.jsonl"), "-o", str(out), "--backend", "rules")
     assert p.returncode == 2 and "找不到输入文件" in p.stderr

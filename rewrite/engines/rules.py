@@ -218,6 +218,11 @@ class RulesBackend:
     def __init__(self, prompts: str | Path | None = None, **_: object):
         self.prompts = Path(prompts) if prompts else None
 
+    def load(self) -> "RulesBackend":
+        """Read the norms now (else the first rewrite does): one rewrite of a short draft."""
+        self.generate(["好的"], n=1)
+        return self
+
     def generate(
         self,
         chunks: Sequence[str],

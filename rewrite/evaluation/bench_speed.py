@@ -120,22 +120,69 @@ def bench_speed(drafts: Sequence[str], model_dir: str | Path | None = None, *, b
     return out
 
 
+#: The draft the cold-start bench rewrites (the README's first example).
+COLD_DRAFT = "这个我不知道，你去营业厅问吧"
+
+
+def bench_cold(backends: Sequence[str] = ("rules", "seq2seq"), runs: int = 3, draft: str = COLD_DRAFT) -> dict[str, Any]:
+    """A new user's first CLI rewrite, side by side: for each backend, ``runs`` fresh processes of
+    ``python -m rewrite.cli --backend NAME --json DRAFT``, interleaved so both see the same load.
+
+    Per backend (medians): ``wall_ms`` (process start to exit, what the user waits for),
+    ``load_ms`` (norms, segmenter, models: what the CLI reports apart) and ``rewrite_ms`` (the
+    rewrite itself). ``ratio`` is the default engine's ``wall_ms`` over the first backend's."""
+    walls: dict[str, list[float]] = {b: [] for b in backends}
+    loads: dict[str, list[float]] = {b: [] for b in backends}
+    rewrites: dict[str, list[float]] = {b: [] for b in backends}
+    for _ in range(max(1, runs)):
+        for b in backends:
+            cmd = [sys.executable, "-m", "rewrite.cli", "--backend", b, "--json", draft]
+            t0 = time.perf_counter()
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            walls[b].append((time.perf_counter() - t0) * 1000.0)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{' '.join(cmd[:5])} … 失败：{proc.stderr.strip()[-300:]}")
+            res = json.loads(proc.stdout)
+            loads[b].append(float(res["load_ms"]))
+            rewrites[b].append(float(res["ms"]))
+    out: dict[str, Any] = {"draft": draft, "runs": runs}
+    for b in backends:
+        out[b] = {"wall_ms": round(statistics.median(walls[b]), 1), "load_ms": round(statistics.median(loads[b]), 1),
+                  "rewrite_ms": round(statistics.median(rewrites[b]), 1)}
+    if len(backends) > 1:
+        out["ratio"] = round(out[backends[-1]]["wall_ms"] / max(1e-9, out[backends[0]]["wall_ms"]), 2)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rewrite.evaluation.bench_speed", description="比较 CTranslate2 int8 与 transformers generate 的改写速度。")
+    parser = argparse.ArgumentParser(prog="python -m rewrite.evaluation.bench_speed", description="比较 CTranslate2 int8 与 transformers generate 的改写速度；--cold 比较 CLI 冷启动。")
     parser.add_argument("--drafts", help="JSONL 文件（字段 draft）")
     parser.add_argument("--json-drafts", help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--model-dir")
     parser.add_argument("--beams", type=int, default=4)
     parser.add_argument("--engine", choices=("ct2", "hf"), help="只测一个引擎（在本进程内）")
+    parser.add_argument("--cold", action="store_true",
+                        help="冷启动：每个引擎在全新进程里跑一次 CLI 改写（rules 与默认引擎并排，各 --runs 次取中位数），分开报加载与改写用时")
+    parser.add_argument("--runs", type=int, default=3, help="--cold 时每个引擎的进程数（默认 3）")
     args = parser.parse_args(argv)
+    if args.cold:
+        from rewrite.engines import DEFAULT_BACKEND
+
+        res = bench_cold(("rules", DEFAULT_BACKEND), runs=args.runs)
+        print(json.dumps(res, ensure_ascii=False, indent=1))
+        rules, default = res["rules"], res[DEFAULT_BACKEND]
+        print(f"冷启动（首个 CLI 改写，{args.runs} 个全新进程的中位数）：rules {rules['wall_ms']:.0f} ms，"
+              f"{DEFAULT_BACKEND} {default['wall_ms']:.0f} ms，比值 {res['ratio']:.2f}×"
+              f"（其中加载 {rules['load_ms']:.0f} / {default['load_ms']:.0f} ms，改写 {rules['rewrite_ms']:.0f} / {default['rewrite_ms']:.0f} ms）")
+        return 0
     if args.json_drafts:
         drafts = json.loads(sys.stdin.read() if args.json_drafts == "-" else Path(args.json_drafts).read_text(encoding="utf-8"))
     elif args.drafts:
         lines = Path(args.drafts).read_text(encoding="utf-8").splitlines()
         drafts = [json.loads(x)["draft"] for x in lines if x.strip()][: args.limit]
     else:
-        parser.error("需要 --drafts")
+        parser.error("需要 --drafts（或 --cold）")
     if args.engine:
         print(json.dumps(bench_engine(args.engine, drafts, args.model_dir, beams=args.beams), ensure_ascii=False))
     else:

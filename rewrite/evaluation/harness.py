@@ -503,7 +503,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--bench", action="append", required=True, metavar="FILE",
                    help="评测集 JSONL（id, draft, reference[, keep, channel]），可重复")
     p.add_argument("--system", action="append", required=True, metavar="NAME",
-                   help="参评系统：seq2seq、rules、identity、llm 或 reference（参考答案，上限），可重复")
+                   help=f"参评系统：{'、'.join(system_names())}（reference 为参考答案，上限），可重复")
     p.add_argument("--out", metavar="DIR", help="输出目录（默认 eval/results/<run-id>/）")
     p.add_argument("--seed", type=int, default=0, help="随机种子（bootstrap 与生成），默认 0")
     p.add_argument("--limit", type=int, metavar="N", help="每个评测集只取前 N 条")

@@ -17,6 +17,17 @@ BACKEND_LABELS = {"seq2seq": "seq2seq 模型（默认）", "edit": "编辑模型
 SEVERITY_LABELS = {"high": "严重", "medium": "中等", "low": "轻微"}
 DIFF_COLORS = {"+ 新增": "#c8f7c5", "- 删除": "#f9c6c6"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Environment variable naming the folder the evaluator tab writes its runs to (tests point it at
+#: a temporary folder, so a test run leaves nothing in the tree).
+RESULTS_DIR_ENV = "REWRITE_RESULTS_DIR"
+
+
+def results_dir() -> Path:
+    """Where the evaluator tab's runs go: ``$REWRITE_RESULTS_DIR``, else ``eval/results/``."""
+    import os
+
+    env = os.environ.get(RESULTS_DIR_ENV)
+    return Path(env) if env else REPO_ROOT / "eval" / "results"
 
 CSS = """
 #target textarea {font-size: 1.05rem;}
@@ -41,19 +52,23 @@ def _esc(s: str) -> str:
 
 
 def findings_spans(text: str, findings: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
-    """``text`` cut into (piece, label) for gr.HighlightedText: breaches labelled by category."""
-    spans = sorted((f["start"], f["end"], f["category"]) for f in findings)
+    """``text`` cut into (piece, label) for gr.HighlightedText: breaches labelled by category.
+
+    Overlapping findings all keep their highlight: the text is cut at every finding's start and
+    end, and a piece inside several findings is labelled with all their categories
+    (「你」 in 「你去营业厅问吧」: ``称呼 + 命令语气``), so each category shows in the legend."""
+    spans = [(max(0, f["start"]), min(len(text), f["end"]), f["category"]) for f in findings]
+    cuts = sorted({0, len(text), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
     out: list[tuple[str, str | None]] = []
-    pos = 0
-    for s, e, cat in spans:
-        if s < pos:  # overlapping findings: the first one wins the highlight
+    for a, b in zip(cuts, cuts[1:]):
+        if a >= b:
             continue
-        if s > pos:
-            out.append((text[pos:s], None))
-        out.append((text[s:e], cat))
-        pos = e
-    if pos < len(text):
-        out.append((text[pos:], None))
+        cats = list(dict.fromkeys(cat for s, e, cat in sorted(spans) if s <= a and b <= e))
+        label = " + ".join(cats) if cats else None
+        if out and out[-1][1] == label:
+            out[-1] = (out[-1][0] + text[a:b], label)
+        else:
+            out.append((text[a:b], label))
     return out
 
 
@@ -214,7 +229,7 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
     lim = int(limit) if limit else None
     if lim is not None and lim < 1:
         return {"message": "条数上限必须是正整数。"}
-    out_dir = REPO_ROOT / "eval" / "results" / f"app-{time.strftime('%Y%m%d-%H%M%S')}-{time.perf_counter_ns() % 10**6}"
+    out_dir = results_dir() / f"app-{time.strftime('%Y%m%d-%H%M%S')}-{time.perf_counter_ns() % 10**6}"
     try:
         report, out = run(EvalConfig(benches=paths, systems=list(systems), out=str(out_dir), limit=lim, progress=True))
     except RewriteError as e:

@@ -43,15 +43,21 @@ class EditBackend:
     """Rules rewrite + learned edits. ``model_dir`` defaults to ``$REWRITE_EDIT_MODEL_DIR`` or the
     shipped edit model; loading happens on first use and raises :class:`ModelNotFoundError` with
     the fix when the files are missing. ``quantize``: run the linear layers in dynamic int8
-    (``engine`` says ``torch-int8``), else float32 (``torch``)."""
+    (``engine`` says ``numpy-int8``), else float32 (``numpy``). ``runtime``: ``numpy`` (default;
+    imports neither torch nor transformers) or ``torch`` (``torch-int8`` / ``torch``), which give
+    the same texts (:mod:`rewrite.engines.edit.runtime`)."""
 
     name = "edit"
     use_fallback = True
+    #: The pipeline's note when a chunk gets no candidate: too long for the model.
+    empty_reason = "片段超出编辑模型的长度上限"
     wants_positions = True
 
-    def __init__(self, model_dir: str | Path | None = None, threads: int = 1, quantize: bool = True, **_: Any):
+    def __init__(self, model_dir: str | Path | None = None, threads: int = 1, quantize: bool = True,
+                 runtime: str = "numpy", **_: Any):
         self.model_dir = Path(model_dir) if model_dir else default_edit_dir()
         self.quantize = bool(quantize)
+        self.runtime = runtime
         self.engine: str | None = None
         self.threads = max(1, int(threads))
         self._tagger: Any = None
@@ -76,11 +82,16 @@ class EditBackend:
                     missing.append("model.safetensors")
                 if missing:
                     raise ModelNotFoundError(f"编辑模型目录 {d} 缺少文件：{'、'.join(missing)}。{fix}")
-                import torch
+                if self.runtime == "torch":
+                    import torch
 
-                torch.set_num_threads(self.threads)
-                self._tagger = EditTagger(d)
-                self.engine = "torch-int8" if self.quantize and self._tagger.quantize() else "torch"
+                    torch.set_num_threads(self.threads)
+                else:
+                    from rewrite.engines.edit.runtime import limit_blas_threads
+
+                    limit_blas_threads(self.threads)
+                self._tagger = EditTagger(d, runtime=self.runtime)
+                self.engine = f"{self.runtime}-int8" if self.quantize and self._tagger.quantize() else self.runtime
                 self._rules = RulesBackend()
         return self
 

@@ -101,6 +101,9 @@ class Seq2SeqBackend:
 
     name = "seq2seq"
     use_fallback = True
+    #: What the pipeline's note says when a chunk comes back with no candidate: they were all
+    #: dropped by the gates in :meth:`generate` (the beam always yields some).
+    empty_reason = "模型的候选都被门槛拒绝：置信度、内容覆盖率或生僻字检查未通过"
 
     def __init__(self, model_dir: str | Path | None = None, engine: str = "auto", beams: int = 4, threads: int = 1,
                  min_coverage: float | None = None, rank_by_coverage: bool = SORT_BY_COVERAGE,
