@@ -336,13 +336,16 @@ def test_slow_headers_are_cut_and_dropped_clients_leave_no_traceback(server):
 
 
 def test_memory_stays_flat_over_evaluations(server):
-    """Defect 12: memory grew about 30 MB per evaluation run through the app."""
+    """Defect 12: memory grew about 30-50 MB per evaluation run through the app. The growth came
+    with the seq2seq system (each run loads fresh model instances; rules + identity stayed flat),
+    so the probe uses it when the shipped model is there."""
+    shipped = (ROOT / "rewrite" / "shipped" / "config.json").is_file()
+    systems = ["seq2seq", "rules"] if shipped else ["rules", "identity"]
     pid = server["proc"].pid
-    gradio_call(server["url"], "eval-btn", [["eval/bench/seed.jsonl"], None, ["rules"], 20], headers=AUTH)  # warm-up
+    # earlier tests of this module already ran evaluations, so the UI's own imports are warm
     before = rss_mb(pid)
-    for _ in range(3):
-        msg = gradio_call(server["url"], "eval-btn", [["eval/bench/seed.jsonl"], None, ["rules", "identity"], None], headers=AUTH)
-        assert msg["output"]["data"][0].startswith("✅"), msg
+    msg = gradio_call(server["url"], "eval-btn", [["eval/bench/seed.jsonl"], None, systems, 5], headers=AUTH)
+    assert msg["output"]["data"][0].startswith("✅"), msg
     assert rss_mb(pid) - before < 20, (before, rss_mb(pid))
 
 
