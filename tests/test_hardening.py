@@ -222,10 +222,14 @@ def test_save_handler_refuses_an_oversized_pair(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "::"])
 def test_app_refuses_a_network_address_without_a_token(host, capsys, monkeypatch):
+    import uvicorn
+
     import app
 
+    served = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: served.append(k))  # never bind, even if it regresses
     monkeypatch.delenv("REWRITE_TOKEN", raising=False)
-    assert app.main(["--host", host, "--port", "1"]) == 2
+    assert app.main(["--host", host, "--port", "1"]) == 2 and served == []
     err = capsys.readouterr().err
     assert "REWRITE_TOKEN" in err and "--insecure-no-token" in err
 
