@@ -16,7 +16,7 @@ from typing import Sequence
 
 from rewrite.errors import InvalidDraftError
 from rewrite.protect import Protected, placeholder_problems, protect_for_model, restore
-from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_edits, validate_draft
+from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_pieces, validate_draft
 from rewrite.engines import Backend
 from rewrite.types import Finding, RewriteResult
 
@@ -230,7 +230,8 @@ class Rewriter:
                 RewriteResult(
                     source=src,
                     target=target,
-                    edits=diff_edits(src, target),
+                    # per chunk: bounded work, and the chunks already align source and target
+                    edits=diff_pieces([(p.source, ch.text) for p, ch in zip(chunks, best)]),
                     findings_before=check(src, channel=channel, critic=True).findings,
                     findings_after=check(target, channel=channel).findings,
                     backend=self.backend.name,

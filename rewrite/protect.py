@@ -19,15 +19,20 @@ _LITERAL_RE = re.compile(r"<[A-Z]{2,6}\d{1,3}>")
 TYPES = ("URL", "EMAIL", "PHONE", "ID", "DATE", "TIME", "AMT", "NUM", "EN", "ENT")
 
 _CN_NUM = "零一二两三四五六七八九十百千万"
-# Order matters: earlier patterns win where spans overlap.
+#: Longest text :func:`find_facts` accepts, in characters. The pipeline never passes more than a
+#: draft (5,000); the cap keeps a hostile caller (a 100 MB bench line) from holding the GIL.
+MAX_FACT_TEXT_CHARS = 100_000
+# Order matters: earlier patterns win where spans overlap. A pattern that starts with an unbounded
+# run (\d+, [A-Za-z0-9…]+) has a lookbehind so it is tried only at the start of a run: without
+# it a long run with no match costs quadratic time.
 _FACT_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("URL", re.compile(r"(?:https?://|www\.)[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]*[A-Za-z0-9/#=_~&%-]")),
-    ("EMAIL", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
+    ("EMAIL", re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")),
     ("PHONE", re.compile(r"(?<![0-9A-Za-z])(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|400-?\d{3}-?\d{4}|(?:95\d{3}|100\d{2}|12315|12345))(?![0-9A-Za-z])")),
     ("DATE", re.compile(r"(?:\d{4}[年./-]\d{1,2}[月./-]\d{1,2}[日号]?|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}[日号]|\d{1,2}月份?|\d{1,2}[日号](?=前|后|之前|之后|到|至|左右|[，。,. ]|$))")),
     ("TIME", re.compile(r"(?:(?:凌晨|早上|上午|中午|下午|晚上|傍晚)?\d{1,2}[:：]\d{2}(?:\s*[-~至到]\s*\d{1,2}[:：]\d{2})?|(?:凌晨|早上|上午|中午|下午|晚上|傍晚)?\d{1,2}点(?:\d{1,2}分|半)?)")),
     ("ID", re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z]{1,4}\d{4,}[A-Za-z0-9]*|\d{6,}[A-Za-z]*|[A-Z]{2}\d{3,4})(?![A-Za-z0-9])")),
-    ("AMT", re.compile(r"(?:[¥￥$]\s?\d+(?:,\d{3})*(?:\.\d+)?(?:元|块)?|\d+(?:,\d{3})*(?:\.\d+)?\s?(?:万元|元|块钱|块\d{1,2}(?![0-9.:：%])毛?|块|角|毛)(?:/(?:月|年|天|度|吨|方|件|GB|G|分钟))?)")),
+    ("AMT", re.compile(r"(?:[¥￥$]\s?\d+(?:,\d{3})*(?:\.\d+)?(?:元|块)?|(?<!\d)\d+(?:,\d{3})*(?:\.\d+)?\s?(?:万元|元|块钱|块\d{1,2}(?![0-9.:：%])毛?|块|角|毛)(?:/(?:月|年|天|度|吨|方|件|GB|G|分钟))?)")),
     ("NUM", re.compile(r"(?<![A-Za-z0-9.])\d+(?:\.\d+)?(?:\s?(?:%|％|折|天|小时|分钟|秒|个工作日|工作日|周|个月|年|GB|G|M|MB|兆|度|吨|方|件|台|张|次|位|人|号(?!码)|栋|单元|层|室|楼|公斤|kg|斤|米|寸))?")),
     ("EN", re.compile(r"[A-Za-z][A-Za-z0-9+_-]*(?:\.[A-Za-z0-9+_-]+)*(?:\s+[A-Za-z][A-Za-z0-9+_-]*(?:\.[A-Za-z0-9+_-]+)*)*")),
 ]
@@ -43,23 +48,31 @@ class Protected:
 
 
 def find_facts(text: str) -> list[tuple[int, int, str]]:
-    """Non-overlapping ``(start, end, type)`` spans of facts in ``text``, left to right."""
+    """Non-overlapping ``(start, end, type)`` spans of facts in ``text``, left to right.
+
+    Linear in ``len(text)``; a text longer than :data:`MAX_FACT_TEXT_CHARS` is refused with
+    :class:`~rewrite.errors.InvalidDraftError` rather than scanned.
+    """
+    if len(text) > MAX_FACT_TEXT_CHARS:
+        from rewrite.errors import InvalidDraftError
+
+        raise InvalidDraftError(f"文本过长（{len(text)} 字），事实识别最多处理 {MAX_FACT_TEXT_CHARS} 字。")
     taken: list[tuple[int, int, str]] = []
-    blocked: list[tuple[int, int]] = []
+    used = bytearray(len(text))  # 1 where a span is taken or blocked: overlap checks stay linear
     # Text that already looks like a placeholder is never split by the patterns: a real
     # placeholder type is masked whole (so restore cannot confuse it with a slot), others
     # (a backend's <OOV1>) are left as they are.
     for m in _LITERAL_RE.finditer(text):
         if PLACEHOLDER_RE.fullmatch(m.group(0)):
             taken.append((m.start(), m.end(), "ENT"))
-        else:
-            blocked.append(m.span())
+        used[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     for kind, pat in _FACT_PATTERNS:
         for m in pat.finditer(text):
             s, e = m.span()
-            if s == e or any(s < te and ts < e for ts, te, _ in taken) or any(s < be and bs < e for bs, be in blocked):
+            if s == e or any(used[s:e]):
                 continue
             taken.append((s, e, kind))
+            used[s:e] = b"\x01" * (e - s)
     return sorted(taken)
 
 

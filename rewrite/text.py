@@ -12,18 +12,33 @@ from rewrite.types import Edit
 #: in the message rather than truncated silently.
 MAX_DRAFT_CHARS = 5000
 
-#: Longest piece handed to a backend at once; longer sentences are cut at commas.
+#: Longest piece handed to a backend at once. Longer sentences are cut at commas, then at spaces,
+#: then hard (never dropped): the seq2seq model has 256 positions, and no engine is trained on more.
 MAX_SEGMENT_CHARS = 120
 
-_CTRL = re.compile(r"[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]")
+#: Largest ``len(a) * len(b)`` that :func:`diff_edits` compares character by character. difflib
+#: goes roughly cubic on many small edits (``'你a' * 2500`` took minutes); 40,000 cells stay under
+#: about 30 ms even then. Larger pairs are diffed sentence by sentence, then by a linear fallback.
+DIFF_MAX_CELLS = 40_000
+
+# Control characters, zero-width and bidirectional/format characters (U+061C, U+200B-U+200F,
+# U+202A-U+202E, U+2060-U+2064, U+2066-U+206F, U+FEFF, U+FFF9-U+FFFB) and lone surrogates (which
+# cannot be encoded as UTF-8) are dropped.
+_CTRL = re.compile(
+    "[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 # A sentence ends after these marks (and any closing quotes/brackets that follow).
 _SENT_END = re.compile(r"([。！？!?；;…]+[”’」』）)]*|\n+)")
 _SOFT_BREAK = re.compile(r"([，,、]+)")
+_SPACE_BREAK = re.compile(r"( +)")
+_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 def normalise(text: str) -> str:
-    """Drop control and zero-width characters, collapse runs of spaces, strip the ends.
+    """Drop control, zero-width and bidi/format characters and lone surrogates, collapse runs of
+    spaces, strip the ends.
 
     Full-width punctuation is kept as typed (NFKC would turn ``，`` into ``,``); only
     compatibility forms that are never intended (e.g. full-width digits and Latin letters) are
@@ -73,8 +88,9 @@ def validate_draft(text: str, max_chars: int = MAX_DRAFT_CHARS) -> str:
 def split_sentences(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
     """Split into sentences that keep their closing punctuation; ``"".join`` gives ``text`` back.
 
-    Sentences longer than ``max_len`` are cut further at commas so no backend sees more than it
-    was trained on; a piece with no comma stays whole (it is never truncated).
+    Every piece is at most ``max_len`` characters: a longer sentence is cut at commas, a piece
+    still too long at spaces (agents often separate clauses with spaces only), and the rest hard at
+    ``max_len``, where possible not inside a run of letters and digits. Nothing is ever dropped.
     """
     out: list[str] = []
     for p in _split_keep(text, _SENT_END):
@@ -82,7 +98,7 @@ def split_sentences(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
             out.append(p)
             continue
         buf = ""
-        for piece in _split_keep(p, _SOFT_BREAK):
+        for piece in (q for part in _split_keep(p, _SOFT_BREAK) for q in _cut_long(part, max_len)):
             if buf and len(buf) + len(piece) > max_len:
                 out.append(buf)
                 buf = ""
@@ -92,9 +108,41 @@ def split_sentences(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
     return [p for p in out if p]
 
 
+def _cut_long(piece: str, max_len: int) -> list[str]:
+    """``piece`` in parts of at most ``max_len`` characters: at spaces first, else hard."""
+    if len(piece) <= max_len:
+        return [piece]
+    parts: list[str] = []
+    buf = ""
+    for word in _split_keep(piece, _SPACE_BREAK):
+        while len(word) > max_len:
+            cut = _hard_cut(word, max_len)
+            if buf:
+                parts.append(buf)
+                buf = ""
+            parts.append(word[:cut])
+            word = word[cut:]
+        if buf and len(buf) + len(word) > max_len:
+            parts.append(buf)
+            buf = ""
+        buf += word
+    if buf:
+        parts.append(buf)
+    return parts
+
+
+def _hard_cut(word: str, max_len: int) -> int:
+    """Where to cut ``word`` (longer than ``max_len``): at ``max_len``, or earlier at the start of a
+    run of letters/digits that would be split (an order number stays whole when it can)."""
+    cut = max_len
+    while cut > max_len // 2 and word[cut - 1] in _ALNUM and word[cut] in _ALNUM:
+        cut -= 1
+    return cut if cut > max_len // 2 else max_len
+
+
 def chunk_text(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
     """Group whole sentences into chunks of at most ``max_len`` characters (a longer sentence is
-    its own chunk, cut at commas by :func:`split_sentences`). ``"".join`` gives ``text`` back.
+    cut by :func:`split_sentences`, so no chunk is ever longer). ``"".join`` gives ``text`` back.
 
     Backends are trained on whole short replies of one to three sentences, so a typical draft is
     one chunk and keeps its context; only long drafts are cut.
@@ -120,13 +168,86 @@ def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
 
 
 def diff_edits(source: str, target: str) -> list[Edit]:
-    """Character-level edits turning ``source`` into ``target`` (difflib opcodes, equal dropped)."""
-    sm = difflib.SequenceMatcher(a=source, b=target, autojunk=False)
-    return [
-        Edit(op, i1, i2, j1, j2, source[i1:i2], target[j1:j2])
-        for op, i1, i2, j1, j2 in sm.get_opcodes()
-        if op != "equal"
-    ]
+    """Character-level edits turning ``source`` into ``target`` (difflib opcodes, equal dropped).
+
+    Bounded work: after trimming the common prefix and suffix, a pair of at most
+    :data:`DIFF_MAX_CELLS` cells is diffed by character; a larger one sentence by sentence (each
+    changed sentence pair by character when small enough); what is still too large becomes
+    per-position replacements (same length) or one replacement. Always a valid edit script.
+    """
+    return _diff(source, target, 0, 0, coarse=True)
+
+
+def diff_pieces(pairs: list[tuple[str, str]]) -> list[Edit]:
+    """Edits of ``"".join(sources)`` → ``"".join(targets)`` from aligned (source, target) pieces,
+    e.g. the pipeline's chunks: each pair is diffed alone (cheap and bounded), offsets shifted."""
+    edits: list[Edit] = []
+    i = j = 0
+    for src, tgt in pairs:
+        edits += _diff(src, tgt, i, j, coarse=True)
+        i += len(src)
+        j += len(tgt)
+    return edits
+
+
+def _diff(a: str, b: str, ai: int, bj: int, *, coarse: bool) -> list[Edit]:
+    """Edits of ``a`` → ``b`` with offsets shifted by ``ai``/``bj`` (see :func:`diff_edits`)."""
+    pre = 0
+    limit = min(len(a), len(b))
+    while pre < limit and a[pre] == b[pre]:
+        pre += 1
+    suf = 0
+    while suf < limit - pre and a[len(a) - 1 - suf] == b[len(b) - 1 - suf]:
+        suf += 1
+    a_mid, b_mid = a[pre : len(a) - suf], b[pre : len(b) - suf]
+    ai, bj = ai + pre, bj + pre
+    if not a_mid and not b_mid:
+        return []
+    if not a_mid or not b_mid or len(a_mid) * len(b_mid) <= DIFF_MAX_CELLS:
+        sm = difflib.SequenceMatcher(a=a_mid, b=b_mid, autojunk=False)
+        return [
+            Edit(op, ai + i1, ai + i2, bj + j1, bj + j2, a_mid[i1:i2], b_mid[j1:j2])
+            for op, i1, i2, j1, j2 in sm.get_opcodes()
+            if op != "equal"
+        ]
+    if coarse:
+        sa, sb = _split_keep(a_mid, _SENT_END), _split_keep(b_mid, _SENT_END)
+        if 1 < len(sa) * len(sb) <= DIFF_MAX_CELLS:
+            return _diff_sentences(sa, sb, ai, bj)
+    return _diff_linear(a_mid, b_mid, ai, bj)
+
+
+def _diff_sentences(sa: list[str], sb: list[str], ai: int, bj: int) -> list[Edit]:
+    """Diff two texts as lists of sentences; each changed block is refined without recursion."""
+    offs_a = [0]
+    for x in sa:
+        offs_a.append(offs_a[-1] + len(x))
+    offs_b = [0]
+    for x in sb:
+        offs_b.append(offs_b[-1] + len(x))
+    edits: list[Edit] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=sa, b=sb, autojunk=False).get_opcodes():
+        if op != "equal":
+            edits += _diff("".join(sa[i1:i2]), "".join(sb[j1:j2]), ai + offs_a[i1], bj + offs_b[j1], coarse=False)
+    return edits
+
+
+def _diff_linear(a: str, b: str, ai: int, bj: int) -> list[Edit]:
+    """The linear-time fallback: runs of differing positions when the lengths match, else one
+    replacement of the whole (already trimmed) block."""
+    if len(a) != len(b):
+        return [Edit("replace", ai, ai + len(a), bj, bj + len(b), a, b)]
+    edits: list[Edit] = []
+    k = 0
+    while k < len(a):
+        if a[k] == b[k]:
+            k += 1
+            continue
+        start = k
+        while k < len(a) and a[k] != b[k]:
+            k += 1
+        edits.append(Edit("replace", ai + start, ai + k, bj + start, bj + k, a[start:k], b[start:k]))
+    return edits
 
 
 def char_edit_distance(a: str, b: str) -> int:

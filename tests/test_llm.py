@@ -170,3 +170,28 @@ def test_completions_url():
     assert completions_url("http://h:1") == "http://h:1/v1/chat/completions"
     assert completions_url("http://h:1/v1/") == "http://h:1/v1/chat/completions"
     assert completions_url("http://h:1/v1/chat/completions") == "http://h:1/v1/chat/completions"
+
+
+def test_upstream_errors_never_echo_the_key_body_or_url_credentials():
+    """Issue 15, defect 11: the upstream's text (which may echo the Authorization header) and the
+    credentials of the endpoint URL never reach the caller."""
+    key = "sk-test-secret-0123"
+
+    def echo_auth(messages):
+        return 401, json.dumps({"error": "bad key: Bearer " + key}).encode()
+
+    with FakeLLM(echo_auth) as srv:
+        with pytest.raises(BackendUnavailableError) as e:
+            LLMBackend(endpoint=srv.url, api_key=key, timeout=5).generate(["好的啊"], n=1, channel="phone")
+    assert "HTTP 401" in str(e.value) and key not in str(e.value) and "Bearer" not in str(e.value)
+    with FakeLLM(lambda m: (200, ("<html>" + key + "</html>").encode())) as srv:
+        with pytest.raises(BackendUnavailableError) as e:
+            LLMBackend(endpoint=srv.url, api_key=key, timeout=5).generate(["好的啊"], n=1, channel="phone")
+    assert key not in str(e.value)
+    with FakeLLM(lambda m: completion(json.dumps({"candidates": ["Bearer " + key, "您好"]}))) as srv:
+        out = LLMBackend(endpoint=srv.url, api_key=key, timeout=5).generate(["好的啊"], n=2, channel="phone")
+    assert out == [["您好"]]
+    port = closed_port()
+    with pytest.raises(BackendUnavailableError) as e:
+        LLMBackend(endpoint=f"http://user:pw-secret@127.0.0.1:{port}/v1?key=sk-q", timeout=2).generate(["好的啊"], n=1, channel="phone")
+    assert "pw-secret" not in str(e.value) and "sk-q" not in str(e.value) and f"127.0.0.1:{port}" in str(e.value)

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any, Sequence
@@ -58,6 +59,47 @@ def render_forbidden(directory: Path | None = None, per_category: int = 6) -> st
             line += f"；可改为“{sugg}”"
         lines.append(line)
     return "\n".join(lines)
+
+
+#: Largest reply read from the endpoint, in bytes.
+MAX_REPLY_BYTES = 1024 * 1024
+
+
+def public_url(url: str) -> str:
+    """``url`` as it may be shown: scheme, host, port and path; no user, password or query."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def _http_hint(code: int) -> str:
+    if code in (401, 403):
+        return f"认证失败，请检查 {API_KEY_ENV}"
+    if code == 404:
+        return "地址或模型不存在"
+    if code == 429:
+        return "请求过多，请稍后重试"
+    if code >= 500:
+        return "服务端错误"
+    return "请求被拒绝"
+
+
+def _reason(e: BaseException) -> str:
+    """A short, fixed description of a connection failure (never the upstream's own text)."""
+    reason = getattr(e, "reason", e)
+    if isinstance(reason, TimeoutError):
+        return "连接超时"
+    if isinstance(reason, ConnectionRefusedError):
+        return "连接被拒绝"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return type(reason).__name__
 
 
 def completions_url(endpoint: str) -> str:
@@ -155,26 +197,28 @@ class LLMBackend:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         req = urllib.request.Request(url, data=json.dumps(payload, ensure_ascii=False).encode("utf-8"), headers=headers, method="POST")
+        where = public_url(url)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
+                raw = resp.read(MAX_REPLY_BYTES + 1)
         except urllib.error.HTTPError as e:
-            body = e.read()[:200].decode("utf-8", "replace")
-            raise BackendUnavailableError(f"LLM 服务 {url} 返回 HTTP {e.code}：{body}。请检查模型名、密钥和服务状态。") from None
+            # The upstream's body is never echoed: it may carry the key or the request back.
+            raise BackendUnavailableError(f"LLM 服务 {where} 返回 HTTP {e.code}（{_http_hint(e.code)}）。请检查模型名、密钥和服务状态。") from None
         except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
             raise BackendUnavailableError(
-                f"无法连接 LLM 服务 {url}：{reason}。请确认服务已启动、地址正确（{ENDPOINT_ENV}），或改用 --backend rules。"
+                f"无法连接 LLM 服务 {where}：{_reason(e)}。请确认服务已启动、地址正确（{ENDPOINT_ENV}），或改用 --backend rules。"
             ) from None
+        if len(raw) > MAX_REPLY_BYTES:
+            raise BackendUnavailableError(f"LLM 服务 {where} 的回复超过 {MAX_REPLY_BYTES // 1024} KB，已放弃。")
         try:
             data = json.loads(raw.decode("utf-8"))
             content = data["choices"][0]["message"]["content"]
             if not isinstance(content, str):
                 raise TypeError
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise BackendUnavailableError(f"LLM 服务 {url} 的回复不是合法的 JSON：{raw[:120]!r}。") from None
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise BackendUnavailableError(f"LLM 服务 {where} 的回复不是合法的 JSON（{len(raw)} 字节），不是 OpenAI 兼容格式。") from None
         except (KeyError, IndexError, TypeError):
-            raise BackendUnavailableError(f"LLM 服务 {url} 的回复缺少 choices[0].message.content，不是 OpenAI 兼容格式。") from None
+            raise BackendUnavailableError(f"LLM 服务 {where} 的回复缺少 choices[0].message.content，不是 OpenAI 兼容格式。") from None
         return {"content": content}
 
     def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone") -> list[list[str]]:
@@ -195,6 +239,8 @@ class LLMBackend:
                 "stream": False,
             }
             cands = parse_candidates(self._post(payload)["content"])
+            if self.api_key:  # an upstream that echoes the request must not leak the key
+                cands = [c for c in cands if self.api_key not in c]
             if not cands:
                 raise BackendUnavailableError("LLM 服务的回复中没有可用的改写候选：请检查模型或提示词 prompts/llm_*.txt。")
             out.append(cands[: max(1, n)])

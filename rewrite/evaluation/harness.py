@@ -37,6 +37,11 @@ from rewrite.errors import RewriteError, UnknownBackendError
 REFERENCE = "reference"
 DEFAULT_OUT = Path("eval/results")
 BATCH_SIZE = 32
+#: Longest benchmark line read, in bytes (a draft is at most 5,000 characters); longer lines are
+#: skipped unread and named, so one hostile line cannot stall the run.
+BENCH_MAX_LINE_BYTES = 64 * 1024
+#: Most lines read from one benchmark file.
+BENCH_MAX_LINES = 100_000
 
 
 @dataclass
@@ -101,13 +106,14 @@ def _item_problems(rec: dict[str, Any]) -> list[str]:
 
 
 def load_bench(path: str | Path, *, limit: int | None = None, name: str | None = None) -> Bench:
-    """Read a benchmark JSONL. Broken lines (bad JSON, missing fields, duplicate id) are skipped
-    and listed as ``file:line: why``; a missing file raises :class:`DataError`."""
+    """Read a benchmark JSONL. Broken lines (bad JSON, missing fields, duplicate id, longer than
+    :data:`BENCH_MAX_LINE_BYTES`) are skipped and listed as ``file:line: why``; at most
+    :data:`BENCH_MAX_LINES` lines are read; a missing file raises :class:`DataError`."""
     from rewrite.data.jsonl import read_jsonl
     from rewrite.text import normalise
 
     p = Path(path)
-    records, problems = read_jsonl(p)
+    records, problems = read_jsonl(p, max_line_bytes=BENCH_MAX_LINE_BYTES, max_lines=BENCH_MAX_LINES)
     skipped = [(pr.line, str(pr)) for pr in problems]
     items: list[BenchItem] = []
     seen: dict[str, int] = {}

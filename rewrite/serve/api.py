@@ -5,7 +5,9 @@
     GET  /api/health
 
 Errors are JSON ``{"error": "<message>", "type": "<ErrorClass>"}`` with a proper status code:
-400 bad input, 413 draft too long, 503 backend unavailable / model missing, 500 unexpected.
+400 bad input, 401 no or wrong access token, 403 foreign Host/Origin, 413 body or draft too long,
+503 backend unavailable / model missing, 500 unexpected. What reaches the routes has passed
+:class:`rewrite.serve.guard.Guard` (token, Host/Origin, body size): see ``docs/security.md``.
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the route signatures
@@ -15,9 +17,23 @@ import logging
 from typing import Any
 
 from rewrite.errors import RewriteError
+from rewrite.serve.guard import MAX_API_BODY_BYTES
 
 log = logging.getLogger(__name__)
-MAX_BODY_BYTES = 256 * 1024
+MAX_BODY_BYTES = MAX_API_BODY_BYTES
+#: The message of every bad ``n``.
+N_MESSAGE = "字段 n 必须是 1 到 4 之间的整数。"
+
+
+def parse_n(value: Any) -> int | None:
+    """``n`` of ``/api/rewrite`` as an int in 1..4 (an int, or a string of one), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 2:
+        value = int(value.strip())
+    if isinstance(value, int) and 1 <= value <= 4:
+        return value
+    return None
 
 
 def create_api():
@@ -25,6 +41,7 @@ def create_api():
     from fastapi import FastAPI, Request
     from fastapi.concurrency import run_in_threadpool
     from fastapi.responses import JSONResponse
+    from starlette.requests import ClientDisconnect
 
     from rewrite import __version__
     from rewrite.serve import service
@@ -35,13 +52,26 @@ def create_api():
         return JSONResponse({"error": message, "type": kind}, status_code=status)
 
     async def body_of(request: Request) -> dict[str, Any] | JSONResponse:
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            return error(413, f"请求体过大（{len(raw)} 字节），上限 {MAX_BODY_BYTES} 字节。", "PayloadTooLarge")
+        """The JSON object of the body, read at most MAX_BODY_BYTES + 1 bytes (the guard in
+        front refuses larger bodies while they stream in; this is the same cap, checked again)."""
+        from rewrite.data.jsonl import json_problem, loads_strict
+
+        chunks, size = [], 0
         try:
-            data = json.loads(raw.decode("utf-8") or "null")
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            return error(400, f"请求体不是合法的 UTF-8 JSON：{e}", "BadJSON")
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    return error(413, f"请求体过大，上限 {MAX_BODY_BYTES} 字节。", "PayloadTooLarge")
+                chunks.append(chunk)
+        except ClientDisconnect:
+            return error(400, "客户端在发送请求体时断开。", "ClientDisconnect")
+        raw = b"".join(chunks)
+        try:
+            data = loads_strict(raw.decode("utf-8") or "null")
+        except UnicodeDecodeError as e:
+            return error(400, f"请求体不是合法的 UTF-8：第 {e.start} 字节。", "BadJSON")
+        except ValueError as e:
+            return error(400, f"请求体不是可接受的 JSON：{json_problem(e)}。", "BadJSON")
         if not isinstance(data, dict):
             return error(400, "请求体必须是 JSON 对象，例如 {\"draft\": \"...\"}。", "BadJSON")
         return data
@@ -56,7 +86,7 @@ def create_api():
             return error(500, f"服务内部错误：{type(e).__name__}。请稍后重试或联系管理员。", "InternalError")
 
     @app.get("/api/health")
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:  # async: answered on the event loop, never queued for a thread
         from rewrite.norms.critic import critic_status
 
         # The checker's second source: a missing or corrupt critic is reported here, never raised.
@@ -70,10 +100,9 @@ def create_api():
         draft = data.get("draft")
         if not isinstance(draft, str):
             return error(400, "缺少字段 draft（字符串）：请提供需要改写的草稿。", "InvalidDraftError")
-        try:
-            n = int(data.get("n", 1))
-        except (TypeError, ValueError):
-            return error(400, "字段 n 必须是 1 到 4 之间的整数。", "InvalidDraftError")
+        n = parse_n(data.get("n", 1))
+        if n is None:
+            return error(400, N_MESSAGE, "InvalidDraftError")
         backend = data.get("backend", "seq2seq")
         channel = data.get("channel", "phone")
         if not isinstance(backend, str) or not isinstance(channel, str):
@@ -96,14 +125,24 @@ def create_api():
     return app
 
 
-def create_app(default_backend: str = "seq2seq"):
-    """The whole product in one ASGI app: the JSON API under /api and the Gradio UI at /.
+def create_app(default_backend: str = "seq2seq", *, token: str | None = None, host: str = "127.0.0.1",
+               allow_hosts: tuple[str, ...] | list[str] = ()):
+    """The whole product in one ASGI app: the JSON API under /api and the Gradio UI at /, behind
+    :class:`~rewrite.serve.guard.Guard` (Host/Origin checks for ``host`` and ``allow_hosts``, the
+    access ``token`` if given, body size limits).
 
     ``default_backend`` is the engine the UI selects first (the API's default stays seq2seq).
     """
     import gradio as gr
 
+    from rewrite.serve.guard import MAX_UPLOAD_BYTES, Guard, served_names
     from rewrite.serve.ui import CSS, HEAD, build_demo
 
     app = create_api()
-    return gr.mount_gradio_app(app, build_demo(default_backend), path="", css=CSS, head=HEAD, footer_links=[])
+    demo = build_demo(default_backend)
+    app = gr.mount_gradio_app(app, demo, path="", css=CSS, head=HEAD, footer_links=[], max_file_size=MAX_UPLOAD_BYTES)
+    # Gradio checks that a file a client names was uploaded through it only once the Blocks "has
+    # launched", which mount_gradio_app never marks: without this, any server path sent in place of
+    # an upload is copied into the cache and handed to the handler (the evaluator read any .jsonl).
+    demo.has_launched = True
+    return Guard(app, allowed_hosts=served_names(host, allow_hosts), token=token)

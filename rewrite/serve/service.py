@@ -40,6 +40,10 @@ def rewrite_one(draft: str, *, backend: str = "seq2seq", channel: str = "phone",
         from rewrite.errors import InvalidDraftError
 
         raise InvalidDraftError(f"未知渠道 {channel!r}，可选：{'、'.join(CHANNELS)}。")
+    if backend not in APP_BACKENDS:  # what /api/health lists is what the service answers
+        from rewrite.errors import UnknownBackendError
+
+        raise UnknownBackendError(f"服务不提供引擎 {backend!r}，可选：{', '.join(APP_BACKENDS)}。")
     n = max(1, min(int(n), MAX_ALTERNATIVES + 1))
     rw = get_rewriter(backend)
     # One generation at a time per backend: the model runs on one thread, and queuing is faster than

@@ -6,6 +6,11 @@ wires them to components. Nothing is built or loaded at import.
 from __future__ import annotations
 
 import html
+import os
+import subprocess
+import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +33,14 @@ def results_dir() -> Path:
 
     env = os.environ.get(RESULTS_DIR_ENV)
     return Path(env) if env else REPO_ROOT / "eval" / "results"
+#: Most items evaluated per benchmark from the app (a user's limit can only be lower).
+EVAL_MAX_ITEMS = 1000
+#: Seconds an evaluation started from the app may run before it is stopped.
+EVAL_TIMEOUT_S = 600.0
+EVAL_TIMEOUT_ENV = "REWRITE_EVAL_TIMEOUT"
+#: One evaluation at a time: each runs in its own process, bounded in time and memory.
+_EVAL_SLOT = threading.BoundedSemaphore(1)
+_RUNNING: set[subprocess.Popen] = set()
 
 CSS = """
 #target textarea {font-size: 1.05rem;}
@@ -180,8 +193,12 @@ def handle_save_pair(draft: str, reference: str, channel_label: str, domain: str
     """Save the trainer's chosen (or edited) reply to the feedback store; returns a status line."""
     from rewrite.serve.feedback import append_pair
 
+    from rewrite.text import MAX_DRAFT_CHARS
+
     if not (draft or "").strip() or not (reference or "").strip():
         return "⚠️ 草稿和最终回复都不能为空。"
+    if len(draft) > MAX_DRAFT_CHARS or len(reference) > MAX_DRAFT_CHARS:
+        return f"⚠️ 草稿和最终回复各不能超过 {MAX_DRAFT_CHARS} 字。"
     try:
         rec = append_pair(
             {
@@ -207,8 +224,55 @@ def bench_choices() -> list[str]:
     return sorted(str(p.relative_to(REPO_ROOT)) for p in d.glob("*.jsonl")) if d.is_dir() else []
 
 
+def upload_folder() -> Path:
+    """Where Gradio keeps the files uploaded through the app (``GRADIO_TEMP_DIR`` or the system
+    temp folder's ``gradio``), read at call time."""
+    try:
+        from gradio.utils import get_upload_folder
+
+        return Path(get_upload_folder())
+    except ImportError:  # pragma: no cover - gradio is what serves the UI
+        return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+
+
+def allowed_bench_paths(benches: list[str], upload: str | None) -> tuple[list[str], str]:
+    """The files an evaluation from the app may read, or ``([], why)``.
+
+    Only the benches shipped with the project (by the names :func:`bench_choices` lists) and a
+    ``.jsonl`` file really uploaded through the app (inside :func:`upload_folder`, symlinks
+    resolved, at most ``MAX_UPLOAD_BYTES``). Any other path, relative, absolute or with ``..``, is
+    refused: a client can send any string where the UI would send an upload.
+    """
+    from rewrite.serve.guard import MAX_UPLOAD_BYTES
+
+    shipped = set(bench_choices())
+    paths = []
+    for b in benches or []:
+        if not isinstance(b, str) or b not in shipped:
+            return [], f"评测集 {str(b)[:80]!r} 不在可选列表中：只能选择随项目提供的评测集，或上传文件。"
+        paths.append(str(REPO_ROOT / b))
+    if upload:
+        root = upload_folder().resolve()
+        try:
+            real = Path(str(upload)).resolve(strict=True)
+        except (OSError, RuntimeError, ValueError):
+            real = None
+        if real is None or not real.is_relative_to(root) or real == root or not real.is_file():
+            return [], "只能评测通过本页面上传的文件，或随项目提供的评测集。"
+        if real.suffix.lower() != ".jsonl":
+            return [], "上传的评测集必须是 .jsonl 文件。"
+        if real.stat().st_size > MAX_UPLOAD_BYTES:
+            return [], f"上传的评测集过大，上限 {MAX_UPLOAD_BYTES // (1024 * 1024)} MB。"
+        paths.append(str(real))
+    return paths, ""
+
+
 def handle_eval(benches: list[str], upload: str | None, systems: list[str], limit: float | None, progress=None) -> dict[str, Any]:
     """Run the harness for the evaluator tab. Never raises for bad input: returns ``message``.
+
+    The run reads only :func:`allowed_bench_paths`, at most :data:`EVAL_MAX_ITEMS` items per bench,
+    in a child process (so it can neither stall the server nor grow its memory) stopped after
+    ``$REWRITE_EVAL_TIMEOUT`` seconds (default :data:`EVAL_TIMEOUT_S`); one runs at a time.
 
     Returns keys: message, summary (Markdown), headers + table (metrics rows), plots (PNG paths),
     examples (per-example rows, worst first), report (zip of the whole run directory).
@@ -216,24 +280,36 @@ def handle_eval(benches: list[str], upload: str | None, systems: list[str], limi
     import json
     import shutil
 
-    from rewrite.evaluation.harness import EvalConfig, run
+    from rewrite.evaluation.harness import system_names
     from rewrite.evaluation.report import _columns, table_rows
 
-    paths = [str(REPO_ROOT / b) if not Path(b).is_absolute() else b for b in benches or []]
-    if upload:
-        paths.append(str(upload))
+    paths, why = allowed_bench_paths(benches, upload)
+    if why:
+        return {"message": why}
     if not paths:
         return {"message": "请至少选择或上传一个评测集（JSONL）。"}
     if not systems:
         return {"message": "请至少选择一个系统。"}
-    lim = int(limit) if limit else None
+    unknown = [str(s)[:40] for s in systems if s not in system_names()]
+    if unknown:
+        return {"message": f"未知系统：{'、'.join(unknown)}；可选：{'、'.join(system_names())}。"}
+    try:
+        lim = int(limit) if limit else None
+    except (TypeError, ValueError, OverflowError):
+        return {"message": "条数上限必须是正整数。"}
     if lim is not None and lim < 1:
         return {"message": "条数上限必须是正整数。"}
-    out_dir = results_dir() / f"app-{time.strftime('%Y%m%d-%H%M%S')}-{time.perf_counter_ns() % 10**6}"
+    lim = min(lim or EVAL_MAX_ITEMS, EVAL_MAX_ITEMS)
+    out = results_dir() / f"app-{time.strftime('%Y%m%d-%H%M%S')}-{time.perf_counter_ns() % 10**6}"
+    if not _EVAL_SLOT.acquire(blocking=False):
+        return {"message": "已有一个评测正在运行，请等它结束后再试。"}
     try:
-        report, out = run(EvalConfig(benches=paths, systems=list(systems), out=str(out_dir), limit=lim, progress=True))
-    except RewriteError as e:
-        return {"message": str(e)}
+        failure = _run_eval_process(paths, list(systems), out, lim)
+    finally:
+        _EVAL_SLOT.release()
+    if failure:
+        return {"message": failure}
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     headers = ["评测集", "系统"] + [h for h, _ in _columns()]
     table = [[b["name"], name] + cells for b in report["benches"] for name, cells in table_rows(report, b["name"])]
     examples = []
@@ -341,6 +417,41 @@ def handle_judge_submit(state: dict[str, Any], verdicts: list[str | None], reaso
     new = dict(state, pos=pos + 1, recorded=state.get("recorded", 0) + written)
     return {"message": f"已记录 {new['recorded']} 条评判。", "state": new, **_judge_view(new)}
 
+def _run_eval_process(paths: list[str], systems: list[str], out: Path, limit: int) -> str:
+    """Run ``rewrite eval`` in a child process; '' when it wrote its report, else why not."""
+    timeout = float(os.environ.get(EVAL_TIMEOUT_ENV) or EVAL_TIMEOUT_S)
+    argv = [sys.executable, "-c", "import sys; from rewrite.evaluation.harness import main; sys.exit(main())"]
+    for path in paths:
+        argv += ["--bench", path]
+    for name in systems:
+        argv += ["--system", name]
+    argv += ["--out", str(out), "--limit", str(limit)]
+    package_root = str(Path(__file__).resolve().parents[2])  # the child imports this very package
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _RUNNING.add(proc)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return f"评测超过 {timeout:.0f} 秒，已停止：请减少条数或系统后重试。"
+    finally:
+        _RUNNING.discard(proc)
+    if proc.returncode in (0, 1) and (out / "report.json").is_file():
+        return ""
+    lines = [ln for ln in err.decode("utf-8", "replace").splitlines() if ln.startswith("错误：")]
+    if lines:
+        return lines[-1].removeprefix("错误：")
+    return f"评测未能完成（退出码 {proc.returncode}），请检查评测集格式后重试。"
+
+
+def stop_evaluations() -> None:
+    """Kill the evaluation processes still running (the server is stopping)."""
+    for proc in list(_RUNNING):
+        proc.kill()
+
 
 # ---------------------------------------------------------------- layout
 
@@ -439,7 +550,7 @@ def build_demo(default_backend: str = "seq2seq"):
             e_examples = gr.Dataframe(label="逐条结果（最差在前）", interactive=False, wrap=True, max_height=420)
             e_report = gr.File(label="下载报告")
 
-            def on_eval(bs, up, ss, lim, progress=gr.Progress(track_tqdm=True)):
+            def on_eval(bs, up, ss, lim, progress=gr.Progress()):
                 r = handle_eval(bs, up, ss, lim)
                 if r.get("message"):
                     return f"⚠️ {_esc(r['message'])}", None, None, None, None

@@ -74,7 +74,8 @@ def test_eval_handler_without_selection_says_what_is_missing():
     assert "系统" in ui.handle_eval(["eval/bench/seed.jsonl"], None, [], None)["message"]
 
 
-def test_eval_handler_names_the_bad_lines_of_an_upload(tmp_path):
+def test_eval_handler_names_the_bad_lines_of_an_upload(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path))  # where Gradio puts a real upload
     up = tmp_path / "mine.jsonl"
     good = {"id": "a1", "draft": "你等一下", "reference": "请您稍等。"}
     up.write_text(json.dumps(good, ensure_ascii=False) + "\n{broken\n[1]\n", encoding="utf-8")
@@ -82,3 +83,20 @@ def test_eval_handler_names_the_bad_lines_of_an_upload(tmp_path):
     assert r["message"] == "", r
     assert "跳过 2 行" in r["summary"] and "mine.jsonl:2" in r["summary"] and "mine.jsonl:3" in r["summary"]
     assert [row[1] for row in r["table"]] == ["identity"]
+
+
+def test_eval_handler_reads_only_shipped_benches_and_real_uploads(tmp_path, monkeypatch):
+    """Defect 1: any server-side .jsonl (the feedback store) could be read through the evaluator."""
+    secret = tmp_path / "outside" / "feedback.jsonl"
+    secret.parent.mkdir()
+    secret.write_text(json.dumps({"id": "s1", "draft": "秘密草稿", "reference": "秘密"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(uploads))
+    (uploads / "link.jsonl").symlink_to(secret)
+    for benches, upload in [([], str(secret)), ([str(secret)], None), (["eval/bench/../../" + str(secret)], None),
+                            (["../outside/feedback.jsonl"], None), ([], str(uploads / ".." / "outside" / "feedback.jsonl")),
+                            ([], str(uploads / "link.jsonl")), ([], str(uploads))]:
+        r = ui.handle_eval(benches, upload, ["identity"], None)
+        assert r["message"] and "秘密" not in str(r), (benches, upload, r)
+    assert ui.allowed_bench_paths(["eval/bench/seed.jsonl"], None)[1] == ""

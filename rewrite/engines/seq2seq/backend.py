@@ -209,6 +209,15 @@ class Seq2SeqBackend:
         todo = [i for i, p in enumerate(polished) if not p]
         masked, slots = zip(*(tok.mask_oov(chunks[i]) for i in todo)) if todo else ((), ())
         sources = [tok.source_tokens(m, channel) for m in masked]
+        # The model has a fixed number of positions: a longer source would crash it ("No position
+        # encodings"). The chunker keeps chunks far below it; anything longer is not sent, comes
+        # back with no candidate, and the pipeline falls back for that chunk and says so.
+        fits = [len(s) <= self._position_limit() for s in sources]
+        if not all(fits):
+            todo = [i for i, ok in zip(todo, fits) if ok]
+            masked = tuple(m for m, ok in zip(masked, fits) if ok)
+            slots = tuple(sl for sl, ok in zip(slots, fits) if ok)
+            sources = [s for s, ok in zip(sources, fits) if ok]
         if not sources:
             raw = []
         elif self.engine == "ct2":
@@ -260,11 +269,14 @@ class Seq2SeqBackend:
             out.append([t for _, t in scored[:n]])
         return out
 
-    def _max_len(self, src_len: int) -> int:
-        limit = 254
+    def _position_limit(self) -> int:
+        """Most tokens a source or an output may have (the model's positions, less BOS/EOS)."""
         if self._model is not None:
-            limit = self._model.config.max_position_embeddings - 2
-        return min(limit, int(src_len * LENGTH_RATIO) + LENGTH_EXTRA)
+            return self._model.config.max_position_embeddings - 2
+        return 254
+
+    def _max_len(self, src_len: int) -> int:
+        return min(self._position_limit(), int(src_len * LENGTH_RATIO) + LENGTH_EXTRA)
 
     def _generate_ct2(self, sources: list[list[str]], n: int, beams: int) -> list[list[tuple[str, float]]]:
         """Hypotheses with their mean log-probability per token (length_penalty 1)."""
