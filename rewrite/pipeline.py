@@ -40,6 +40,41 @@ class _Choice:
     via: str = ""  # the fallback backend that wrote it
 
 
+def _draft_offences(text: str) -> list:
+    """The critic's flagged clauses of a draft chunk (``[]`` without the critic)."""
+    from rewrite.norms.critic import judge, load_critic
+
+    model = load_critic()
+    return [v for v in judge(model, text) if v.label != "ok"] if model is not None else []
+
+
+def _surviving(offences: Sequence, text: str) -> list:
+    """The flagged draft clauses still present in ``text`` (你/您 folded, punctuation and trailing
+    particles ignored)."""
+    from rewrite.data.audit import fold
+
+    t = fold(text)
+    return [v for v in offences if len(_core(v.text)) >= 2 and _core(v.text) in t]
+
+
+def _core(text: str) -> str:
+    """A clause as compared across draft and output: folded, without trailing particles."""
+    import re
+
+    from rewrite.data.audit import fold
+
+    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", fold(text))
+
+
+def _is_fine(text: str, channel: str) -> bool:
+    """Nothing to fix: no rule finding above the low-severity particle tidy-ups, and no clause the
+    critic flags (when the critic is available)."""
+    from rewrite.norms.checker import check
+
+    rep = check(text, channel=channel, critic=True)
+    return not any(f.source == "model" or f.severity != "low" for f in rep.findings)
+
+
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
 _DANGLING = tuple("，,、；;：:")
 #: Why a chunk got no candidate at all, for a backend that does not say (``empty_reason``).
@@ -59,11 +94,13 @@ class Rewriter:
     """Runs a backend through the shared pipeline. Build one with :func:`rewrite.load_rewriter`."""
 
     def __init__(self, backend: Backend, fallback: Backend | None = None, *, last_resort: Backend | None = None,
-                 max_chars: int = MAX_DRAFT_CHARS):
+                 max_chars: int = MAX_DRAFT_CHARS, guard_fine: bool | None = None):
         """``fallback`` rewrites the chunks whose candidates all fail; its first candidate that
         passes the checks is taken, else ``last_resort``'s (e.g. the rules backend behind the edit
-        engine), else its first."""
+        engine), else its first. ``guard_fine`` (default: every engine but ``identity``) returns a
+        chunk in which nothing offends as it was, apart from the particle tidy-up."""
         self.backend = backend
+        self.guard_fine = (getattr(backend, "name", "") != "identity") if guard_fine is None else guard_fine
         self.fallback = fallback if getattr(backend, "use_fallback", True) else None
         self.last_resort = last_resort if self.fallback is not None else None
         self.max_chars = max_chars
@@ -128,19 +165,36 @@ class Rewriter:
         ]
         flat = [p for chunks in chunked for p in chunks]
         positions = [(j == 0, j == len(chunks) - 1) for chunks in chunked for j in range(len(chunks))]
-        cands = (
+        # First, do no harm: a chunk in which neither the rules nor the clause critic find anything
+        # to fix is not sent to the engine; it only gets the particle tidy-up the seeds ask for.
+        fine = [self.guard_fine and _is_fine(p.source, channel) for p in flat]
+        todo = [i for i, f in enumerate(fine) if not f]
+        got = (
             self.backend.generate(
-                [p.masked for p in flat], n=max(n, 4), channel=channel, **_position_kw(self.backend, positions)
+                [flat[i].masked for i in todo], n=max(n, 4), channel=channel,
+                **_position_kw(self.backend, [positions[i] for i in todo])
             )
-            if flat
+            if todo
             else []
         )
+        cands: list[list[str]] = [[] for _ in flat]
+        for i, cs in zip(todo, got):
+            cands[i] = cs
+        # The clauses of each draft chunk the critic hears as offending (judged in the draft's own
+        # context, where it hears best): a candidate that still carries one is not acceptable.
+        offences = [_draft_offences(p.source) if not fine[i] else [] for i, p in enumerate(flat)]
         fb_cands: list[list[str]] | None = None
 
         # Per chunk: every candidate that passes, ranked; the fallback when none does.
         ranked: list[list[_Choice]] = []
         need_fb: list[int] = []
         for i, (p, cs) in enumerate(zip(flat, cands)):
+            if fine[i]:
+                from rewrite.engines.plan import tidy
+
+                text = tidy(p.source) or p.source
+                ranked.append([_Choice(text, check(text, channel=channel).findings, True, False)])
+                continue
             good, bad = [], []
             seen = set()
             for rank, c in enumerate(cs):
@@ -149,7 +203,10 @@ class Rewriter:
                 seen.add(c)
                 problems = placeholder_problems(c, p.slots)
                 text = restore(c, p.slots)
-                fs = check(text, channel=channel).findings
+                fs = check(text, channel=channel, critic=True).findings  # choose with the critic too
+                kept = _surviving(offences[i], text)
+                if kept:
+                    problems = problems + [f"仍保留了不得体的分句「{'」「'.join(v.text for v in kept)}」"]
                 if problems:
                     bad.append(_Choice(text, fs, False, False, "；".join(problems)))
                 elif fs:

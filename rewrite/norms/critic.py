@@ -103,7 +103,15 @@ def _gelu_tanh(x):
     """transformers' ``gelu_new`` (the tanh approximation the critic is trained with)."""
     import numpy as np
 
-    return 0.5 * x * (1.0 + np.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3)))
+    inner = x * x
+    inner *= 0.044715 * 0.7978845608028654
+    inner += 0.7978845608028654
+    inner *= x
+    np.tanh(inner, out=inner)
+    inner += 1.0
+    inner *= x
+    inner *= 0.5
+    return inner
 
 
 @dataclass
