@@ -46,6 +46,8 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
 
     ``name`` defaults to the shipped seq2seq model. Keyword arguments go to the backend (for
     seq2seq: ``model_dir``, ``engine``; for edit: ``model_dir``; for llm: ``endpoint``, ``model``).
+    ``guard_fine=False`` sends even a draft in which nothing offends to the engine (by default such
+    a draft is only tidied: first, do no harm).
     Backends other than rules and identity fall back, chunk by chunk, when their candidates fail
     the checks: to the edit engine (rules rewrite + learned edits) when its model is present, and
     to the plain rules rewrite when that fails as well.
@@ -54,16 +56,17 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     from rewrite.pipeline import Rewriter
 
     name = name or DEFAULT_BACKEND
+    guard = kwargs.pop("guard_fine", None)
     backend = get_backend(name, **kwargs)
     if not getattr(backend, "use_fallback", True):
-        return Rewriter(backend, None)
+        return Rewriter(backend, None, guard_fine=guard)
     # A model's failed chunks go to the edit engine (the rules rewrite polished by the edit model)
     # when its model is there, and to the plain rules rewrite when that fails too or is missing.
     from rewrite.engines.edit.backend import edit_model_available
 
     if name != "edit" and edit_model_available():
-        return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"))
-    return Rewriter(backend, get_backend("rules"))
+        return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"), guard_fine=guard)
+    return Rewriter(backend, get_backend("rules"), guard_fine=guard)
 
 
 __all__ = [

@@ -44,8 +44,11 @@ def _draft_offences(text: str) -> list:
     """The critic's flagged clauses of a draft chunk (``[]`` without the critic)."""
     from rewrite.norms.critic import judge, load_critic
 
+    from rewrite.norms.checker import phrasebook_clauses
+
     model = load_critic()
-    return [v for v in judge(model, text) if v.label != "ok"] if model is not None else []
+    standard = phrasebook_clauses()
+    return [v for v in judge(model, text) if v.label != "ok" and v.text not in standard] if model is not None else []
 
 
 def _surviving(offences: Sequence, text: str) -> list:
@@ -67,12 +70,16 @@ def _core(text: str) -> str:
 
 
 def _is_fine(text: str, channel: str) -> bool:
-    """Nothing to fix: no rule finding above the low-severity particle tidy-ups, and no clause the
+    """Nothing to fix: no rule finding but the particle tidy-ups (哦/恩 …), and no clause the
     critic flags (when the critic is available)."""
     from rewrite.norms.checker import check
 
+    from rewrite.engines.plan import tidy
+
+    if not tidy(text).strip():  # nothing but particles ("哦"): the engine must say something
+        return False
     rep = check(text, channel=channel, critic=True)
-    return not any(f.source == "model" or f.severity != "low" for f in rep.findings)
+    return not any(f.source == "model" or not f.rule_id.startswith("particle.") for f in rep.findings)
 
 
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).

@@ -78,13 +78,13 @@ def test_tiny_edit_model_learns_and_never_invents(tiny_edit):
     assert results["steps"] == 120 and results["phrases"] >= 2
     phrases = json.loads((tiny_edit / PHRASES_FILE).read_text(encoding="utf-8"))["phrases"]
     assert "您好，" in phrases
-    rw = load_rewriter("edit", model_dir=tiny_edit)
+    rw = load_rewriter("edit", model_dir=tiny_edit, guard_fine=False)  # the model itself, not the do-no-harm gate
     res = rw.rewrite("退款58元已经退了")
     assert res.target.startswith("您好") and "58元" in res.target and not res.findings_after
     allowed = set("".join(phrases)) | set("，。？！ ")
     for draft in ["你的订单88元明天不发货", "发票不能重复开"]:  # unseen wording
         r = rw.rewrite(draft)
-        ruled = load_rewriter("rules").rewrite(draft).target
+        ruled = load_rewriter("rules", guard_fine=False).rewrite(draft).target
         assert set(r.target) <= set(ruled) | allowed  # every character from the input or a phrase
         assert r.target.count("不") >= draft.count("不")  # negations are never deleted
         assert "88元" in r.target or "88" not in draft

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rewrite import check
+from rewrite.norms.checker import check  # checker compliance is the rule library's
 from rewrite.evaluation import metrics as M
 from rewrite.evaluation.harness import load_bench, main
 from rewrite.text import normalise
