@@ -1,0 +1,106 @@
+"""``python -m rewrite.evaluation.critic_report``: the checker with its two sources, measured on
+sets it never trained on (docs/checker.md quotes this output).
+
+* the labelled clause set (``tests/cases/critic_clauses.jsonl``): precision, recall overall and
+  per category, false alarms on acceptable clauses (all, and real-style), recall on offences that
+  carry no rule keyword — for the critic alone, the rules alone, and both;
+* the 261-case rule table (``tests/cases/checker_cases.yaml``) with rules alone and with both;
+* held-out drafts that carry ``must_fix`` spans: the share the checker flags; and the share of
+  held-out references it flags.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _share(xs: Sequence[bool]) -> float | None:
+    return round(sum(xs) / len(xs), 3) if xs else None
+
+
+def clause_set(path: Path) -> dict[str, Any]:
+    from rewrite.norms.checker import check, find
+
+    recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    out: dict[str, Any] = {"clauses": len(recs)}
+    for name in ("critic", "rules", "both"):
+        flags = []
+        for r in recs:
+            s = r["context"].find(r["clause"])
+            e = s + len(r["clause"])
+            if name == "rules":
+                fs = [f for f in find(r["context"]) if f.start < e and s < f.end]
+            else:
+                rep = check(r["context"], critic=True)
+                fs = [f for f in rep.findings if f.start < e and s < f.end and (name == "both" or f.source == "model")]
+            flags.append(bool(fs))
+        off = [r["label"] != "ok" for r in recs]
+        tp = sum(f and o for f, o in zip(flags, off))
+        fp = sum(f and not o for f, o in zip(flags, off))
+        no_kw = [i for i, r in enumerate(recs) if r["label"] != "ok" and not find(r["clause"])]
+        real_ok = [i for i, r in enumerate(recs) if r["label"] == "ok" and r.get("style", "plain") != "plain"]
+        out[name] = {
+            "precision": round(tp / (tp + fp), 3) if tp + fp else None,
+            "recall": _share([flags[i] for i, o in enumerate(off) if o]),
+            "false_alarms": _share([flags[i] for i, o in enumerate(off) if not o]),
+            "false_alarms_real_style": _share([flags[i] for i in real_ok]),
+            "no_keyword_recall": _share([flags[i] for i in no_kw]),
+            "per_category_recall": {c: _share([flags[i] for i, r in enumerate(recs) if r["label"] == c])
+                                    for c in sorted({r["label"] for r in recs} - {"ok"})},
+        }
+    out["offending"] = sum(r["label"] != "ok" for r in recs)
+    out["no_keyword_offending"] = sum(1 for r in recs if r["label"] != "ok" and not find(r["clause"]))
+    out["real_style_acceptable"] = sum(1 for r in recs if r["label"] == "ok" and r.get("style", "plain") != "plain")
+    return out
+
+
+def case_table() -> dict[str, Any]:
+    import yaml
+
+    from rewrite.norms.checker import check
+
+    cases = yaml.safe_load((ROOT / "tests" / "cases" / "checker_cases.yaml").read_text(encoding="utf-8"))
+    cases = cases["cases"] if isinstance(cases, dict) else cases
+    res = {}
+    for name, critic in (("rules", False), ("both", True)):
+        tp = fp = fn = 0
+        for c in cases:
+            flagged = bool(check(c["text"], channel=c.get("channel"), critic=critic).findings)
+            if c["label"] == "breach":
+                tp += flagged
+                fn += not flagged
+            else:
+                fp += flagged
+        res[name] = {"precision": round(tp / (tp + fp), 3), "recall": round(tp / (tp + fn), 3), "n": len(cases)}
+    return res
+
+
+def heldout() -> dict[str, Any]:
+    from rewrite.norms.checker import check
+
+    items = [json.loads(x) for x in (ROOT / "eval" / "bench" / "heldout.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    offending = [it for it in items if it.get("must_fix")]
+    return {
+        "drafts_with_must_fix": len(offending),
+        "flagged_rules": _share([bool(check(it["draft"], channel=it.get("channel")).findings) for it in offending]),
+        "flagged_both": _share([bool(check(it["draft"], channel=it.get("channel"), critic=True).findings) for it in offending]),
+        "references": len(items),
+        "references_flagged_both": _share([bool(check(it["reference"], channel=it.get("channel"), critic=True).findings) for it in items]),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from rewrite.norms.critic import critic_status
+
+    report = {"critic": critic_status(), "clause_set": clause_set(ROOT / "tests" / "cases" / "critic_clauses.jsonl"),
+              "case_table": case_table(), "heldout": heldout()}
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
