@@ -20,7 +20,7 @@ DELEGATED = {
     "train-edit": "rewrite.engines.edit.model:main",
     "train-critic": "rewrite.norms.critic_train:main",
     "eval": "rewrite.evaluation.harness:main",
-    "judge": "rewrite.evaluation.judging:main",
+    "judge": "rewrite.evaluation.judge_cli:main",
 }
 LOCAL = ("check", "batch")
 

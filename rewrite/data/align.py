@@ -173,30 +173,9 @@ def corpus_stats(pairs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def nearest_similarity(queries: Sequence[str], corpus: Sequence[str], n: int = 5) -> list[float]:
-    """For each query, the highest character ``n``-gram Jaccard with any corpus text (the leak
-    guard's key: no spaces or punctuation, lower case)."""
-    from rewrite.data.build import char_ngrams, leak_key
-
-    grams = [char_ngrams(leak_key(t), n) for t in corpus]
-    index: dict[str, list[int]] = {}
-    for i, g in enumerate(grams):
-        for x in g:
-            index.setdefault(x, []).append(i)
-    out = []
-    for q in queries:
-        qg = char_ngrams(leak_key(q), n)
-        counts: dict[int, int] = {}
-        for x in qg:
-            for i in index.get(x, ()):
-                counts[i] = counts.get(i, 0) + 1
-        best = max((c / (len(qg) + len(grams[i]) - c) for i, c in counts.items()), default=0.0)
-        out.append(best)
-    return out
-
-
-def card_lines(written: Sequence[dict[str, Any]], bench: Sequence[tuple[str, str, str]]) -> list[str]:
-    """The corpus-v2 section of the data card (Markdown lines)."""
+def card_lines(written: Sequence[dict[str, Any]], bench: Sequence[tuple[str, str, str]], nearest) -> list[str]:
+    """The corpus-v2 section of the data card (Markdown lines); ``nearest(queries, corpus)`` is the
+    build's nearest-neighbour similarity (:func:`rewrite.data.build.nearest_similarity`)."""
     st = corpus_stats(written)
     v2 = [p for p in written if str(p.get("source", "")).endswith(":v2")]
     st2 = corpus_stats(v2) if v2 else None
@@ -232,7 +211,7 @@ def card_lines(written: Sequence[dict[str, Any]], bench: Sequence[tuple[str, str
     drafts = [p["draft"] for p in written]
     for name in sorted({bid.split("-")[0] for bid, _, _ in bench}):
         qs = [d for bid, d, _ in bench if bid.split("-")[0] == name]
-        sims = sorted(nearest_similarity(qs, drafts))
+        sims = sorted(nearest(qs, drafts))
         if sims:
             mid = sims[len(sims) // 2]
             p90 = sims[min(len(sims) - 1, int(0.9 * len(sims)))]

@@ -104,6 +104,27 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return inter / (len(a) + len(b) - inter)
 
 
+def nearest_similarity(queries: Sequence[str], corpus: Sequence[str], n: int = 5) -> list[float]:
+    """For each query, the highest character ``n``-gram Jaccard with any corpus text (the leak
+    guard's key: no spaces or punctuation, lower case)."""
+    grams = [char_ngrams(leak_key(t), n) for t in corpus]
+    index: dict[str, list[int]] = {}
+    for i, g in enumerate(grams):
+        for x in g:
+            index.setdefault(x, []).append(i)
+    out = []
+    for q in queries:
+        qg = char_ngrams(leak_key(q), n)
+        counts: dict[int, int] = {}
+        for x in qg:
+            for i in index.get(x, ()):
+                counts[i] = counts.get(i, 0) + 1
+        best = max((c / (len(qg) + len(grams[i]) - c) for i, c in counts.items()), default=0.0)
+        out.append(best)
+    return out
+
+
+
 class LeakGuard:
     """Finds benchmark drafts near a training draft via an inverted index over character 5-grams.
 
@@ -810,7 +831,7 @@ def render_card(res: BuildResult, cfg: BuildConfig) -> str:
         L += _table("", rows, ("set", "pairs", "distinct frames (pairs)", "distinct draft frames", "distinct draft char 4-grams", "distinct reference char 4-grams"))[2:]
     from rewrite.data.align import card_lines
 
-    L += card_lines(written, load_bench(bench_files() if cfg.bench is None else list(cfg.bench)))
+    L += card_lines(written, load_bench(bench_files() if cfg.bench is None else list(cfg.bench)), nearest_similarity)
     return "\n".join(L).rstrip() + "\n"
 
 
