@@ -195,3 +195,6 @@ def test_eval_merges_judgments_and_reports_unjudged(tmp_path):
     # the references of a and c were never judged: counted, not dropped
     assert by["reference"]["judged_acceptable"]["unjudged"] == 2
     assert report["judgments"]["calibration"]["t"]["draft_accept"] == 0.0
+    # checker compliance carries its interval too; identity's equals the drafts' own compliance
+    cc = by["identity"]["checker_compliance"]
+    assert cc["value"] == pytest.approx(by["identity"]["compliance_before"], abs=1e-4) and cc["ci"][0] <= cc["value"] <= cc["ci"][1]

@@ -315,6 +315,7 @@ def reader_scores(bench: Bench, preds: Sequence[Prediction], *, seed: int, n_boo
     flags, _ = M.token_integrity(drafts, outs)
     out["token_integrity"] = _share_ci(flags, seed=seed, n_bootstrap=n_bootstrap)
     out["changed"] = _share_ci(M.changed(drafts, outs), seed=seed, n_bootstrap=n_bootstrap)
+    out["checker_compliance"] = _share_ci([p.error is None and not p.findings_after for p in preds], seed=seed, n_bootstrap=n_bootstrap)
     js = judged_scores([it.as_dict() for it in bench.items], outs, table or {})
     out["judged_acceptable"] = _share_ci(js["accept_flags"], seed=seed, n_bootstrap=n_bootstrap)
     out["judged_acceptable"]["unjudged"] = js["unjudged"]

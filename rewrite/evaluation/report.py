@@ -58,7 +58,7 @@ def _columns() -> list[tuple[str, Any]]:
         ("冒犯残留 [95% CI]", lambda r: share(r, "offence_survival")),
         ("专有符号完好", lambda r: share(r, "token_integrity")),
         ("改动率", lambda r: share(r, "changed")),
-        ("规则检查合规率 前→后", lambda r: f"{_pct(m(r, 'compliance_before'))} → {_pct(m(r, 'compliance_after'))}"),
+        ("规则检查合规率 前→后 [95% CI]", lambda r: f"{_pct(m(r, 'compliance_before'))} → {share(r, 'checker_compliance')}"),
         ("chrF [95% CI]", ci),
         ("BLEU", lambda r: _f(m(r, "bleu"))),
         ("问题/百字 前→后", lambda r: f"{_f(m(r, 'findings_per_100_before'), 2)} → {_f(m(r, 'findings_per_100_after'), 2)}"),
