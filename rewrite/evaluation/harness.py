@@ -84,22 +84,14 @@ def _item_problems(rec: dict[str, Any]) -> list[str]:
         v = rec.get(key)
         if not isinstance(v, str) or not normalise(v):
             whys.append(f"缺少 {key} 或 {key} 为空")
-    keep = rec.get("keep", [])
-    if not isinstance(keep, list) or not all(isinstance(k, str) and k.strip() for k in keep):
-        whys.append("keep 必须是非空字符串的列表")
-    elif isinstance(rec.get("draft"), str):
-        draft = normalise(rec["draft"])
-        missing = [k for k in keep if normalise(k) not in draft]
-        if missing:
-            whys.append(f"keep 片段「{'」「'.join(missing)}」不在 draft 中")
-    must_fix = rec.get("must_fix", [])
-    if not isinstance(must_fix, list) or not all(isinstance(k, str) and k.strip() for k in must_fix):
-        whys.append("must_fix 必须是非空字符串的列表")
-    elif isinstance(rec.get("draft"), str):
-        draft = normalise(rec["draft"])
-        missing = [k for k in must_fix if normalise(k) not in draft]
-        if missing:
-            whys.append(f"must_fix 片段「{'」「'.join(missing)}」不在 draft 中")
+    for key in ("keep", "must_fix"):
+        spans = rec.get(key, [])
+        if not isinstance(spans, list) or not all(isinstance(k, str) and k.strip() for k in spans):
+            whys.append(f"{key} 必须是非空字符串的列表")
+        elif isinstance(rec.get("draft"), str):
+            missing = [k for k in spans if normalise(k) not in normalise(rec["draft"])]
+            if missing:
+                whys.append(f"{key} 片段「{'」「'.join(missing)}」不在 draft 中")
     if rec.get("channel", "phone") not in CHANNELS:
         whys.append(f"未知渠道 channel={rec.get('channel')!r}（可选：{', '.join(CHANNELS)}）")
     return whys

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
 import sys
 import time
@@ -353,28 +352,14 @@ def train(args: CriticArguments) -> dict[str, Any]:
 
 
 def parse_args(argv: list[str] | None) -> CriticArguments:
-    from transformers import HfArgumentParser
+    from rewrite.train_cli import parse_dataclass
 
-    parser = HfArgumentParser(CriticArguments, prog="rewrite train-critic",
-                              description="训练语气评审模型（逐句判断语气是否得体）。参数可用命令行给出，或用一个 JSON 文件。")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) == 1 and argv[0].endswith(".json"):
-        return parser.parse_json_file(os.path.abspath(argv[0]))[0]
-    return parser.parse_args_into_dataclasses(args=argv, look_for_args_file=False)[0]
+    return parse_dataclass(CriticArguments, "rewrite train-critic",
+                           "训练语气评审模型（逐句判断语气是否得体）。参数可用命令行给出，或用一个 JSON 文件。", argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rewrite train-critic``."""
-    try:
-        args = parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    try:
-        results = train(args)
-    except RewriteError as e:
-        print(f"错误：{e}", file=sys.stderr)
-        return 2
-    print(json.dumps(results, ensure_ascii=False, indent=1))
-    return 0
+    from rewrite.train_cli import run_training
+
+    return run_training(parse_args, train, argv)

@@ -26,10 +26,8 @@ import difflib
 import json
 import logging
 import math
-import os
 import random
 import re
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -469,31 +467,16 @@ _BREAK = re.compile(r"[，。！？；、,.!?;:：▁]|<nl>$")
 
 
 def parse_args(argv: list[str] | None) -> EditArguments:
-    from transformers import HfArgumentParser
+    from rewrite.train_cli import parse_dataclass
 
-    parser = HfArgumentParser(EditArguments, prog="rewrite train-edit",
-                              description="Train the edit model (flags, or one JSON file with the same keys).")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) == 1 and argv[0].endswith(".json"):
-        return parser.parse_json_file(os.path.abspath(argv[0]))[0]
-    return parser.parse_args_into_dataclasses(args=argv, look_for_args_file=False)[0]
+    return parse_dataclass(EditArguments, "rewrite train-edit", "Train the edit model (flags, or one JSON file with the same keys).", argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``rewrite train-edit``."""
-    try:
-        args = parse_args(argv)
-    except SystemExit as e:
-        return int(e.code or 0)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    try:
-        results = train(args)
-    except RewriteError as e:
-        print(f"错误：{e}", file=sys.stderr)
-        return 2
-    print(json.dumps(results, ensure_ascii=False, indent=1))
-    return 0
+    from rewrite.train_cli import run_training
+
+    return run_training(parse_args, train, argv)
 
 
 def _encode(tok, examples: list[EditExample], phrase_ids: dict[str, int]) -> None:
