@@ -87,3 +87,12 @@ def test_every_offending_clause_is_changed_and_facts_survive(flag_all):
     text, plans = pb.plan_chunk(masked, channel="chat")
     assert "<AMT1>" in text and "急也没用" not in text
     assert [p.action for p in plans][-1] == "drop"
+
+
+def test_tidy_leaves_no_dangling_space_or_comma():
+    from rewrite.engines.plan import tidy
+
+    assert tidy("嗯 对 您 这个 宽带 是 到期") == "对 您 这个 宽带 是 到期"
+    assert tidy("好的 嗯 我帮您查") == "好的 我帮您查"
+    assert tidy("亲，不好意思哦，卖完了呢") == "亲，不好意思，卖完了呢"
+    assert tidy("嗯") == "" and tidy("iPhone 15 Pro 有货") == "iPhone 15 Pro 有货"

@@ -61,8 +61,10 @@ class ClausePlan:
 def tidy(clause: str) -> str:
     """The tidy-up a fine clause gets: 你→您 (not 你们, not 迷你), particles 哦/恩/嗯 out."""
     out = _NI.sub("您", clause)
-    out = _PARTICLE.sub("", out)
-    return out if out.strip() else ""
+    new = _PARTICLE.sub("", out)
+    if new != out:  # a particle went: no space or comma left dangling where it stood
+        new = re.sub(r"^[\s，,]+", "", re.sub(r"(?<=\s)\s+|[，,]\s*(?=[，,。！？])", "", new))
+    return new if new.strip() else ""
 
 
 def _view(masked: str) -> str:
