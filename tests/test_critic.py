@@ -149,3 +149,15 @@ def test_missing_or_corrupt_model_falls_back_to_rules_and_says_so(tmp_path, monk
     assert rep.notes and "只用规则检查" in rep.notes[0]
     assert C.critic_status()["available"] is False
     C.clear_cache()
+
+
+def test_frame_augmentation_keeps_the_offence_labelled_inside_a_polite_frame():
+    from rewrite.norms.critic_train import framed_examples
+
+    pair = {"draft": "三年内不能销户 协议写了 你签了字的", "reference": "非常抱歉，三年内不能销户。",
+            "must_fix": ["你签了字的"], "categories": ["blame"]}
+    ex = framed_examples(pair)
+    ctx = ex[0][1]
+    assert ctx.startswith("非常抱歉，") and "您签了字的" in ctx and "你" not in ctx
+    assert ("您签了字的", ctx, "blame") in ex and ("非常抱歉", ctx, "ok") in ex
+    assert framed_examples(dict(pair, must_fix=[], categories=[])) == []

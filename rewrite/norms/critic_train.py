@@ -60,6 +60,7 @@ class CriticArguments:
     from_checkpoint: str | None = field(default=None, metadata={"help": "skip training: tune, export and measure this Trainer checkpoint (its vocab.json is output_dir's)"})
     limit_pairs: int = field(default=0, metadata={"help": "use only this many pairs (tests); 0 = all"})
     threads: int = field(default=0, metadata={"help": "torch threads (0: torch's default)"})
+    frame_augment: bool = field(default=False, metadata={"help": "also train on each offending draft inside a polite frame (非常抱歉，… 感谢您的理解。), so the critic hears an offence that a new opening surrounds"})
 
 
 # ----------------------------------------------------------------------------- data
@@ -94,6 +95,22 @@ def clause_examples(pair: dict[str, Any]) -> list[tuple[str, str, str]]:
     if ref != draft:
         out += [(ref[s:e], ref, "ok") for s, e in clause_spans(ref)]
     return out
+
+
+_FRAMES = (("非常抱歉，", "。感谢您的理解。"), ("您好，", "。"), ("非常理解您的心情，", "，请您谅解。"), ("亲，", "~"))
+
+
+def framed_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, str]]:
+    """The draft of an offending pair as a rules-style rewrite would frame it (你→您, spaces to
+    commas, an opening and a close from :data:`_FRAMES`), its clauses labelled as in the draft:
+    a polite frame must not hide the offence."""
+    if not pair.get("must_fix"):
+        return []
+    head, tail = _FRAMES[k % len(_FRAMES)]
+    body = "，".join(c for c in pair["draft"].replace("你", "您").split() if c)
+    framed = dict(pair, draft=head + body + tail, reference=head + body + tail,
+                  must_fix=[m.replace("你", "您") for m in pair["must_fix"]])
+    return [ex for ex in clause_examples(framed)]
 
 
 def load_pairs(args: CriticArguments) -> tuple[list[dict[str, Any]], int]:
@@ -273,6 +290,8 @@ def train(args: CriticArguments) -> dict[str, Any]:
         pairs = pairs[: args.limit_pairs]
     tr_pairs, va_pairs = split(pairs, args.validation_share)
     tr = [ex for p in tr_pairs for ex in clause_examples(p)]
+    if args.frame_augment:
+        tr += [ex for k, p in enumerate(tr_pairs) for ex in framed_examples(p, k)]
     va = [ex for p in va_pairs for ex in clause_examples(p)]
     if not tr or not va:
         raise RewriteError("训练或验证样本为空：语料里需要带 must_fix 的句对。")
