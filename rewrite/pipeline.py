@@ -48,7 +48,8 @@ def _draft_offences(text: str) -> list:
 
     model = load_critic()
     standard = phrasebook_clauses()
-    return [v for v in judge(model, text) if v.label != "ok" and v.text not in standard] if model is not None else []
+    # Judged with 你 already folded to 您: an address the rewrite fixes is not an offence that survives.
+    return [v for v in judge(model, text.replace("你", "您")) if v.label != "ok" and v.text not in standard] if model is not None else []
 
 
 def _surviving(offences: Sequence, text: str) -> list:
