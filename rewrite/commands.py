@@ -73,9 +73,14 @@ def _rewrite_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _source_label(f: Any) -> str:
+    """规则 for a rule finding, 模型 NN% for the clause critic's."""
+    return "规则" if f.source == "rule" else f"模型 {f.confidence:.0%}"
+
+
 def _fmt_finding(i: int, f: Any) -> str:
     sugg = f" 建议：{' / '.join(f.suggestions[:2])}" if f.suggestions else ""
-    return f"  {i}. 「{f.text}」[{f.category}·{f.severity}] {f.explanation}{sugg}"
+    return f"  {i}. 「{f.text}」[{f.category}·{f.severity}·{_source_label(f)}] {f.explanation}{sugg}"
 
 
 def cmd_rewrite(argv: Sequence[str]) -> int:
@@ -154,8 +159,7 @@ def cmd_check(argv: Sequence[str]) -> int:
             return 0
         lines = [f"得分 {rep.score:.0f}/100，发现 {len(rep.findings)} 处不规范："]
         for i, f in enumerate(rep.findings, 1):
-            src = "规则" if f.source == "rule" else f"模型 {f.confidence:.0%}"
-            lines.append(f"  {i}. 「{f.text}」（第 {f.start + 1}-{f.end} 字）[{f.category}·{f.severity}·{src}·{f.rule_id}]")
+            lines.append(f"  {i}. 「{f.text}」（第 {f.start + 1}-{f.end} 字）[{f.category}·{f.severity}·{_source_label(f)}·{f.rule_id}]")
             lines.append(f"     {f.explanation}")
             if f.suggestions:
                 lines.append(f"     建议：{' / '.join(f.suggestions)}")

@@ -42,9 +42,8 @@ class _Choice:
 
 def _draft_offences(text: str) -> list:
     """The critic's flagged clauses of a draft chunk (``[]`` without the critic)."""
-    from rewrite.norms.critic import judge, load_critic
-
     from rewrite.norms.checker import phrasebook_clauses
+    from rewrite.norms.critic import judge, load_critic
 
     model = load_critic()
     standard = phrasebook_clauses()
@@ -70,17 +69,15 @@ def _core(text: str) -> str:
     return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", fold(text))
 
 
-def _is_fine(text: str, channel: str) -> bool:
-    """Nothing to fix: no rule finding but the particle tidy-ups (哦/恩 …), and no clause the
-    critic flags (when the critic is available)."""
-    from rewrite.norms.checker import check
-
+def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
+    """Nothing to fix: no clause the critic flags (``offences``, from :func:`_draft_offences`) and
+    no rule finding but the particle tidy-ups (哦/恩 …); a bare particle is never fine."""
     from rewrite.engines.plan import tidy
+    from rewrite.norms.checker import find
 
-    if not tidy(text).strip():  # nothing but particles ("哦"): the engine must say something
+    if offences or not tidy(text).strip():  # "哦" alone: the engine must say something
         return False
-    rep = check(text, channel=channel, critic=True)
-    return not any(f.source == "model" or not f.rule_id.startswith("particle.") for f in rep.findings)
+    return all(f.rule_id.startswith("particle.") for f in find(text, channel=channel))
 
 
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
@@ -125,7 +122,7 @@ class Rewriter:
         if not self._loaded:
             from rewrite.norms.checker import check
 
-            check("您好")  # the norms
+            check("您好", critic=True)  # the norms and the clause critic
             protect_for_model("您好")  # the segmenter's dictionary
         if hasattr(backend, "load"):
             backend.load()
@@ -175,7 +172,10 @@ class Rewriter:
         positions = [(j == 0, j == len(chunks) - 1) for chunks in chunked for j in range(len(chunks))]
         # First, do no harm: a chunk in which neither the rules nor the clause critic find anything
         # to fix is not sent to the engine; it only gets the particle tidy-up the seeds ask for.
-        fine = [self.guard_fine and _is_fine(p.source, channel) for p in flat]
+        # The clauses of each draft chunk the critic hears as offending, judged once in the draft's
+        # own context (where it hears best): a candidate that still carries one is not acceptable.
+        offences = [_draft_offences(p.source) for p in flat]
+        fine = [self.guard_fine and _is_fine(p.source, channel, offences[i]) for i, p in enumerate(flat)]
         todo = [i for i, f in enumerate(fine) if not f]
         got = (
             self.backend.generate(
@@ -188,9 +188,6 @@ class Rewriter:
         cands: list[list[str]] = [[] for _ in flat]
         for i, cs in zip(todo, got):
             cands[i] = cs
-        # The clauses of each draft chunk the critic hears as offending (judged in the draft's own
-        # context, where it hears best): a candidate that still carries one is not acceptable.
-        offences = [_draft_offences(p.source) if not fine[i] else [] for i, p in enumerate(flat)]
         fb_cands: list[list[str]] | None = None
 
         # Per chunk: every candidate that passes, ranked; the fallback when none does.
