@@ -85,7 +85,7 @@ def test_numpy_inference_equals_the_transformers_forward(tiny_critic):
     m = C.load_model(tiny_critic)
     hf = BertForSequenceClassification.from_pretrained(str(tiny_critic / "hf")).eval()
     pairs = [("您签了字的", "三年内不能销户，协议写了，您签了字的。"), ("亲", "亲，在的呢~"), ("x" * 60, "y" * 200)]
-    got = m.probs(pairs)
+    got = m.encoder_probs(pairs)
     enc = [C.encode(m.vocab, c, x) for c, x in pairs]
     L = max(len(i) for i, _ in enc)
     ids, types, mask = (torch.zeros(len(enc), L, dtype=torch.long) for _ in range(3))
@@ -148,6 +148,46 @@ def test_missing_or_corrupt_model_falls_back_to_rules_and_says_so(tmp_path, monk
     assert rep.findings and all(f.source == "rule" for f in rep.findings)
     assert rep.notes and "只用规则检查" in rep.notes[0]
     assert C.critic_status()["available"] is False
+    C.clear_cache()
+
+
+@pytest.mark.slow
+def test_ngram_model_is_mixed_in_as_trained(tiny_critic):
+    """The critic ships a hashed n-gram model beside the encoder; inference computes the same
+    features and mixes the two with the share tuned on validation."""
+    import numpy as np
+
+    from rewrite.norms.critic_train import _ngram_probs
+
+    m = C.load_model(tiny_critic)
+    ng = m.config["ngram"]
+    assert 0.0 <= ng["mix"] <= 1.0 and m.weights["ng.w"].shape == (ng["buckets"], len(C.LABELS))
+    pairs = [("您签了字的", "三年内不能销户，协议写了，您签了字的。"), ("亲", "亲，在的呢~")]
+    assert C.ngram_features(*pairs[0], ng["buckets"]) == C.ngram_features(*pairs[0], ng["buckets"])
+    want_ng = _ngram_probs(m.weights["ng.w"], m.weights["ng.b"], pairs, ng["buckets"])
+    assert np.abs(m.ngram_probs(pairs) - want_ng).max() < 1e-6
+    mixed = ng["mix"] * m.encoder_probs(pairs) + (1 - ng["mix"]) * want_ng
+    assert np.abs(m.probs(pairs) - mixed).max() < 1e-6
+    assert np.allclose(m.probs(pairs).sum(-1), 1.0, atol=1e-5)
+
+
+def test_critic_naming_an_ngram_model_it_lacks_is_refused(tmp_path, monkeypatch):
+    """critic.json names an n-gram model but weights.npz lacks it: rules only, said so."""
+    import numpy as np
+
+    d = tmp_path / "critic"
+    d.mkdir()
+    vocab = {t: i for i, t in enumerate(C.SPECIALS)}
+    w = {"emb.word": np.zeros((len(vocab), 4)), "cls.w": np.zeros((4, len(C.LABELS))), "l0.f.w": np.zeros((4, 4))}
+    np.savez(d / "weights.npz", **w)
+    (d / "vocab.json").write_text(json.dumps(vocab))
+    (d / "critic.json").write_text(json.dumps({"labels": list(C.LABELS), "threshold": 0.5,
+                                               "config": {"num_hidden_layers": 1, "ngram": {"buckets": 8, "mix": 0.5}}}))
+    with pytest.raises(ValueError):
+        C.load_model(d)
+    monkeypatch.setenv(C.CRITIC_DIR_ENV, str(d))
+    C.clear_cache()
+    assert C.load_critic() is None and C.critic_status()["available"] is False
     C.clear_cache()
 
 

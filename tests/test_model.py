@@ -198,3 +198,23 @@ def test_train_help_lists_the_flags(capsys):
     assert train_main(["--help"]) == 0
     out = capsys.readouterr().out
     assert "--base-model" in out and "--time-budget-min" in out and "--output-dir" in out
+
+
+def test_clause_split_joins_training_as_pairs(tmp_path):
+    """--clause-data: aligned clauses (kept or rewritten) become pairs; dropped clauses, which
+    have no target, and broken fields do not."""
+    from rewrite.engines.seq2seq.train import clause_records
+
+    rows = [
+        {"clause": "材料费你自己出", "target": "材料费需要由您承担", "fate": "rewritten", "channel": "phone"},
+        {"clause": "师傅明天去", "target": "师傅明天上门", "fate": "kept", "channel": "chat", "keep": ["明天", "后天"]},
+        {"clause": "你急啥", "target": "", "fate": "dropped", "channel": "phone"},
+        {"clause": None, "target": "x", "fate": "kept"},
+    ]
+    f = tmp_path / "clauses_train.jsonl"
+    f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    got = clause_records(str(f), 1.0, 42)
+    assert [(r["draft"], r["reference"], r["channel"]) for r in got] == [
+        ("材料费你自己出", "材料费需要由您承担", "phone"), ("师傅明天去", "师傅明天上门", "chat")]
+    assert got[1]["keep"] == ["明天"]
+    assert clause_records(str(f), 0.0, 42) == []

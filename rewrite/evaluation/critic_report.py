@@ -4,9 +4,14 @@ sets it never trained on (docs/checker.md quotes this output).
 * the labelled clause set (``tests/cases/critic_clauses.jsonl``): precision, recall overall and
   per category, false alarms on acceptable clauses (all, and real-style), recall on offences that
   carry no rule keyword — for the critic alone, the rules alone, and both;
-* the 261-case rule table (``tests/cases/checker_cases.yaml``) with rules alone and with both;
+* the 261-case rule table (``tests/cases/checker_cases.yaml``) with rules alone and with both
+  (here every finding counts, particle ones too: the table labels them);
 * held-out drafts that carry ``must_fix`` spans: the share the checker flags; and the share of
   held-out references it flags.
+
+On the clause set and the held-out bench a clause (reply) counts as flagged when a finding asks for
+a rewrite; particle findings (哦/恩/啦 …) ask only for the tidy-up the seeds spell out (issue 13,
+item 4) and are reported apart (``tidy_up_only_acceptable``).
 """
 from __future__ import annotations
 
@@ -16,6 +21,12 @@ from pathlib import Path
 from typing import Any, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def is_tidy_up(finding: Any) -> bool:
+    """A particle-rule finding (哦/恩/啦 …): the seeds ask for a tidy-up, not a rewrite (issue 13,
+    item 4), so it is not counted as flagging the clause; the report gives its rate apart."""
+    return finding.rule_id.startswith("particle.")
 
 
 def _share(xs: Sequence[bool]) -> float | None:
@@ -28,7 +39,7 @@ def clause_set(path: Path) -> dict[str, Any]:
     recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     out: dict[str, Any] = {"clauses": len(recs)}
     for name in ("critic", "rules", "both"):
-        flags = []
+        flags, tidy = [], []
         for r in recs:
             s = r["context"].find(r["clause"])
             e = s + len(r["clause"])
@@ -37,7 +48,9 @@ def clause_set(path: Path) -> dict[str, Any]:
             else:
                 rep = check(r["context"], critic=True)
                 fs = [f for f in rep.findings if f.start < e and s < f.end and (name == "both" or f.source == "model")]
-            flags.append(bool(fs))
+            # a particle finding (哦/恩 …) asks for the tidy-up the seeds spell out, not a rewrite
+            flags.append(any(not is_tidy_up(f) for f in fs))
+            tidy.append(bool(fs) and all(is_tidy_up(f) for f in fs))
         off = [r["label"] != "ok" for r in recs]
         tp = sum(f and o for f, o in zip(flags, off))
         fp = sum(f and not o for f, o in zip(flags, off))
@@ -48,6 +61,7 @@ def clause_set(path: Path) -> dict[str, Any]:
             "recall": _share([flags[i] for i, o in enumerate(off) if o]),
             "false_alarms": _share([flags[i] for i, o in enumerate(off) if not o]),
             "false_alarms_real_style": _share([flags[i] for i in real_ok]),
+            "tidy_up_only_acceptable": _share([tidy[i] for i, o in enumerate(off) if not o]),
             "no_keyword_recall": _share([flags[i] for i in no_kw]),
             "per_category_recall": {c: _share([flags[i] for i, r in enumerate(recs) if r["label"] == c])
                                     for c in sorted({r["label"] for r in recs} - {"ok"})},
@@ -79,6 +93,10 @@ def case_table() -> dict[str, Any]:
     return res
 
 
+def _flags(report: Any) -> bool:
+    return any(not is_tidy_up(f) for f in report.findings)
+
+
 def heldout() -> dict[str, Any]:
     from rewrite.norms.checker import check
 
@@ -86,10 +104,10 @@ def heldout() -> dict[str, Any]:
     offending = [it for it in items if it.get("must_fix")]
     return {
         "drafts_with_must_fix": len(offending),
-        "flagged_rules": _share([bool(check(it["draft"], channel=it.get("channel")).findings) for it in offending]),
-        "flagged_both": _share([bool(check(it["draft"], channel=it.get("channel"), critic=True).findings) for it in offending]),
+        "flagged_rules": _share([_flags(check(it["draft"], channel=it.get("channel"))) for it in offending]),
+        "flagged_both": _share([_flags(check(it["draft"], channel=it.get("channel"), critic=True)) for it in offending]),
         "references": len(items),
-        "references_flagged_both": _share([bool(check(it["reference"], channel=it.get("channel"), critic=True).findings) for it in items]),
+        "references_flagged_both": _share([_flags(check(it["reference"], channel=it.get("channel"), critic=True)) for it in items]),
     }
 
 

@@ -6,6 +6,10 @@ It sits beside the rule library (:mod:`rewrite.norms.checker`): the rules catch 
 
 * Model: a BERT-style encoder built from a config and trained here (``rewrite train-critic``,
   :mod:`rewrite.norms.critic_train`). Input: ``[CLS] clause [SEP] reply [SEP]`` over characters.
+  Beside it, a hashed character n-gram linear model (:func:`ngram_features`) trained on the same
+  examples; the two probability vectors are mixed (``config.ngram.mix`` is the encoder's share).
+  The n-gram model generalises better to wording the corpus spells differently; the encoder hears
+  the clause in its reply. The mix and the threshold are tuned on validation.
 * Inference runs in numpy from ``weights.npz`` (no torch import, so ``rewrite check`` stays light
   and fast); ``tests/test_critic.py`` checks it against the transformers forward pass.
 * A clause is flagged when the model's probability that it is acceptable falls below the
@@ -88,6 +92,25 @@ def encode(vocab: dict[str, int], clause: str, context: str, *, max_len: int = M
     return ids, types
 
 
+def ngram_features(clause: str, context: str, buckets: int) -> list[int]:
+    """Hashed feature ids of a clause in its reply: the clause's character 1–4-grams, its 2–3-grams
+    with start/end marks, the 1–2-grams of the eight characters either side of it, and the reply's
+    character bigrams. Shared by training and inference, so the two cannot drift apart."""
+    import zlib
+
+    c, x = norm_chars(clause), norm_chars(context)
+    feats = ["c" + c[i:i + n] for n in (1, 2, 3, 4) for i in range(len(c) - n + 1)]
+    cc = "^" + c + "$"
+    feats += ["b" + cc[i:i + n] for n in (2, 3) for i in range(len(cc) - n + 1)]
+    k = x.find(c)
+    left = x[max(0, k - 8):k] if k > 0 else ""
+    right = x[k + len(c):k + len(c) + 8] if k >= 0 else ""
+    feats += ["l" + left[i:i + n] for n in (1, 2) for i in range(len(left) - n + 1)]
+    feats += ["r" + right[i:i + n] for n in (1, 2) for i in range(len(right) - n + 1)]
+    feats += ["x" + x[i:i + 2] for i in range(len(x) - 1)]
+    return [zlib.crc32(f.encode("utf-8")) % buckets for f in feats] or [0]
+
+
 # ----------------------------------------------------------------------------- numpy forward
 
 
@@ -125,7 +148,17 @@ class CriticModel:
     hash: str
 
     def probs(self, pairs: Sequence[tuple[str, str]]):
-        """``(n, len(LABELS))`` softmax probabilities for ``(clause, context)`` pairs."""
+        """``(n, len(LABELS))`` probabilities for ``(clause, context)`` pairs: the encoder's, mixed
+        with the n-gram model's when the critic carries one."""
+        probs = self.encoder_probs(pairs)
+        ng = self.config.get("ngram")
+        if ng and "ng.w" in self.weights and len(pairs):
+            mix = float(ng["mix"])
+            probs = mix * probs + (1.0 - mix) * self.ngram_probs(pairs)
+        return probs
+
+    def encoder_probs(self, pairs: Sequence[tuple[str, str]]):
+        """The encoder's softmax probabilities alone."""
         import numpy as np
 
         if not pairs:
@@ -140,6 +173,16 @@ class CriticModel:
             types[k, : len(t)] = t
             mask[k, : len(i)] = 1.0
         return self._forward(ids, types, mask)
+
+    def ngram_probs(self, pairs: Sequence[tuple[str, str]]):
+        """The n-gram model's ``(n, len(LABELS))`` probabilities (a sum of hashed feature rows)."""
+        import numpy as np
+
+        W, b, buckets = self.weights["ng.w"], self.weights["ng.b"], int(self.config["ngram"]["buckets"])
+        logits = np.stack([W[ngram_features(c, ctx, buckets)].sum(0) for c, ctx in pairs]) + b
+        logits = logits - logits.max(-1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(-1, keepdims=True)
 
     def _forward(self, ids, types, mask):
         import numpy as np
@@ -227,6 +270,8 @@ def load_model(directory: Path) -> CriticModel:
             raise KeyError(f"weights.npz lacks {k}")
     if weights["emb.word"].shape[0] != len(vocab) or weights["cls.w"].shape[1] != len(LABELS):
         raise ValueError("weights.npz does not match vocab.json / labels")
+    if cfg.get("ngram") and ("ng.w" not in weights or weights["ng.w"].shape != (int(cfg["ngram"]["buckets"]), len(LABELS))):
+        raise ValueError("weights.npz lacks the n-gram model that critic.json names")
     return CriticModel(weights, vocab, cfg, float(meta["threshold"]), hashlib.sha256(raw).hexdigest()[:12])
 
 

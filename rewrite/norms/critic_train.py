@@ -60,6 +60,9 @@ class CriticArguments:
     from_checkpoint: str | None = field(default=None, metadata={"help": "skip training: tune, export and measure this Trainer checkpoint (its vocab.json is output_dir's)"})
     limit_pairs: int = field(default=0, metadata={"help": "use only this many pairs (tests); 0 = all"})
     threads: int = field(default=0, metadata={"help": "torch threads (0: torch's default)"})
+    ngram_buckets: int = field(default=1 << 18, metadata={"help": "hash buckets of the character n-gram model trained beside the encoder (0: encoder only)"})
+    ngram_epochs: int = field(default=3, metadata={"help": "epochs of the n-gram model (Adagrad, seconds per epoch)"})
+    ngram_mix: float = field(default=-1.0, metadata={"help": "the encoder's share when the two models' probabilities are mixed; -1: tuned on validation"})
     frame_augment: bool = field(default=False, metadata={"help": "also train on each offending draft inside a polite frame (非常抱歉，… 感谢您的理解。), so the critic hears an offence that a new opening surrounds"})
 
 
@@ -190,8 +193,48 @@ def _collate(rows: list[dict[str, Any]]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- export and tuning
 
 
-def export_npz(model, path: Path) -> None:
-    """The encoder's weights under the short names :mod:`rewrite.norms.critic` reads."""
+def train_ngram(examples: Sequence[tuple[str, str, str]], buckets: int, epochs: int, seed: int, lr: float = 0.2):
+    """A multinomial logistic regression over hashed character n-grams
+    (:func:`rewrite.norms.critic.ngram_features`), trained with Adagrad; returns ``(W, b)`` as
+    numpy arrays (``W`` is ``buckets × len(LABELS)``)."""
+    import numpy as np
+    import torch
+
+    from rewrite.norms.critic import ngram_features
+
+    feats = [ngram_features(c, ctx, buckets) for c, ctx, _ in examples]
+    y = torch.tensor([LABELS.index(lab) for _, _, lab in examples])
+    emb = torch.nn.EmbeddingBag(buckets, len(LABELS), mode="sum")
+    torch.nn.init.zeros_(emb.weight)
+    bias = torch.nn.Parameter(torch.zeros(len(LABELS)))
+    opt = torch.optim.Adagrad(list(emb.parameters()) + [bias], lr=lr)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(len(feats), generator=g).tolist()
+        for s in range(0, len(order), 256):
+            rows = order[s:s + 256]
+            idx = torch.tensor([i for r in rows for i in feats[r]])
+            offsets = torch.tensor(np.cumsum([0] + [len(feats[r]) for r in rows[:-1]]))
+            loss = torch.nn.functional.cross_entropy(emb(idx, offsets) + bias, y[rows])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return emb.weight.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32)
+
+
+def _ngram_probs(W, b, pairs: Sequence[tuple[str, str]], buckets: int):
+    import numpy as np
+
+    from rewrite.norms.critic import ngram_features
+
+    logits = np.stack([W[ngram_features(c, ctx, buckets)].sum(0) for c, ctx in pairs]) + b
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def export_npz(model, path: Path, extra: dict[str, Any] | None = None) -> None:
+    """The encoder's weights under the short names :mod:`rewrite.norms.critic` reads (plus
+    ``extra`` arrays, e.g. the n-gram model's ``ng.w``/``ng.b``)."""
     import numpy as np
 
     sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
@@ -209,7 +252,8 @@ def export_npz(model, path: Path) -> None:
             W[f"l{i}.{short}.b"] = sd[p + name + ".bias"]
         W[f"l{i}.ln1.w"], W[f"l{i}.ln1.b"] = sd[p + "attention.output.LayerNorm.weight"], sd[p + "attention.output.LayerNorm.bias"]
         W[f"l{i}.ln2.w"], W[f"l{i}.ln2.b"] = sd[p + "output.LayerNorm.weight"], sd[p + "output.LayerNorm.bias"]
-    np.savez_compressed(path, **{k: v.astype(np.float16) if k == "emb.word" else v for k, v in W.items()})
+    W.update(extra or {})
+    np.savez_compressed(path, **{k: v.astype(np.float16) if k in ("emb.word", "ng.w") else v for k, v in W.items()})
 
 
 def tune_threshold(p_ok: Sequence[float], offending: Sequence[bool], min_precision: float) -> dict[str, float]:
@@ -337,28 +381,47 @@ def train(args: CriticArguments) -> dict[str, Any]:
 
     # validation: p(ok) per clause, then the threshold
     ds = _Dataset(vocab, va, args.max_len)
-    p_ok, pred = [], []
+    chunks = []
     with torch.no_grad():
         for i in range(0, len(ds), 256):
             batch = _collate(ds.rows[i : i + 256])
             batch.pop("labels")
-            probs = torch.softmax(model(**batch).logits, -1).numpy()
-            p_ok += probs[:, 0].tolist()
-            pred += (probs[:, 1:].argmax(-1) + 1).tolist()
+            chunks.append(torch.softmax(model(**batch).logits, -1).numpy())
+    enc_probs = np.concatenate(chunks)
     offending = [ex[2] != "ok" for ex in va]
+    extra, ngram_cfg, mixes = {}, None, {}
+    probs = enc_probs
+    if args.ngram_buckets:
+        t1 = time.time()
+        ng_w, ng_b = train_ngram(tr, args.ngram_buckets, args.ngram_epochs, args.seed)
+        ng_probs = _ngram_probs(ng_w, ng_b, [(c, ctx) for c, ctx, _ in va], args.ngram_buckets)
+        # the encoder's share: fixed, or the one with the best validation recall at the precision bar
+        for mix in ([args.ngram_mix] if args.ngram_mix >= 0 else [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0]):
+            mixed = mix * enc_probs + (1 - mix) * ng_probs
+            mixes[mix] = tune_threshold(mixed[:, 0].tolist(), offending, args.min_precision)
+        mix = max(mixes, key=lambda m: (mixes[m]["precision"] >= args.min_precision, mixes[m]["recall"], mixes[m]["f1"]))
+        probs = mix * enc_probs + (1 - mix) * ng_probs
+        extra = {"ng.w": ng_w, "ng.b": ng_b}
+        ngram_cfg = {"buckets": args.ngram_buckets, "mix": mix, "seconds": round(time.time() - t1, 1)}
+        log.info("n-gram model: %.0f s; encoder share %.1f", time.time() - t1, mix)
+    p_ok = probs[:, 0].tolist()
+    pred = (probs[:, 1:].argmax(-1) + 1).tolist()
     tuned = tune_threshold(p_ok, offending, args.min_precision)
     cat_right = [LABELS[p] == ex[2] for p, ex, o in zip(pred, va, offending) if o]
 
     model.save_pretrained(str(out / "hf"))
-    export_npz(model, out / "weights.npz")
+    export_npz(model, out / "weights.npz", extra)
     cfg = {"max_len": args.max_len, "num_hidden_layers": model.config.num_hidden_layers,
            "num_attention_heads": model.config.num_attention_heads, "layer_norm_eps": model.config.layer_norm_eps,
            "hidden_size": model.config.hidden_size}
+    if ngram_cfg:
+        cfg["ngram"] = {"buckets": ngram_cfg["buckets"], "mix": ngram_cfg["mix"]}
     meta = {"labels": list(LABELS), "threshold": tuned["threshold"], "config": cfg,
             "trained": {"pairs": len(pairs), "leak_dropped": len(pairs) and dropped, "train_clauses": len(tr),
                         "validation_clauses": len(va), "train_label_counts": dict(Counter(ex[2] for ex in tr)),
                         "steps": steps, "seconds": round(time.time() - t0, 1),
                         "parameters": sum(p.numel() for p in model.parameters()), "args": asdict(args)},
+            "mix_tuning": {str(m): {k: round(v, 4) for k, v in r.items()} for m, r in mixes.items()},
             "validation": {k: round(v, 4) for k, v in tuned.items()} | {
                 "category_accuracy_on_flagged_truth": round(sum(cat_right) / len(cat_right), 4) if cat_right else None}}
     (out / "critic.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")

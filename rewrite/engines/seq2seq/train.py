@@ -86,6 +86,13 @@ class DataArguments:
     identity_ratio: float = field(default=0.05, metadata={"help": "Identity examples per training pair."})
     oov_ratio: float = field(default=0.05, metadata={"help": "Share of examples given an <OOV1> character."})
     unkeep_ratio: float = field(default=0.3, metadata={"help": "Share of pairs also added masked without their keep list (as at inference)."})
+    clause_data: Optional[str] = field(
+        default=None,
+        metadata={"help": "The clause-level split (`rewrite data build` writes clauses_train.jsonl): each draft clause "
+                  "the corpus alignment maps to a reference clause joins training as its own pair, so the model "
+                  "learns the local rewrite of an offending clause (None = whole replies only)."},
+    )
+    clause_ratio: float = field(default=1.0, metadata={"help": "Share of the aligned clause pairs used (seeded sample)."})
     max_train_samples: int = field(default=0, metadata={"help": "Use at most this many training pairs (0 = all)."})
     max_eval_samples: int = field(default=300, metadata={"help": "Validation pairs decoded at each evaluation."})
 
@@ -155,6 +162,26 @@ def load_records(path: str, validation_share: float = 0.05, seed: int = 42) -> t
         for r in splits[name]:
             h.update(json.dumps([name, r.get("draft"), r.get("reference"), list(r.get("keep") or []), r.get("channel")], ensure_ascii=False).encode())
     return splits, h.hexdigest()[:12]
+
+
+def clause_records(path: str, ratio: float, seed: int) -> list[dict]:
+    """Pairs from the clause-level split: a draft clause and the reference clause the alignment
+    maps it to (fate ``kept`` or ``rewritten``; dropped clauses have no target). Keep spans that
+    lie inside the clause come along."""
+    from rewrite.data.jsonl import read_jsonl
+
+    recs, problems = read_jsonl(Path(path))
+    if problems:
+        raise DataError("句子级数据有错误：\n" + "\n".join(str(x) for x in problems[:10]))
+    rows = []
+    for r in recs:
+        clause, target = r.get("clause"), r.get("target")
+        if r.get("fate") not in ("kept", "rewritten") or not isinstance(clause, str) or not isinstance(target, str) or not target:
+            continue
+        keep = [k for k in (r.get("keep") or []) if isinstance(k, str) and k in clause]
+        rows.append({"draft": clause, "reference": target, "keep": keep, "channel": r.get("channel") or "phone"})
+    rng = random.Random(f"{seed}:clauses")
+    return [r for r in rows if rng.random() < ratio]
 
 
 def _split(rows: list[dict], share: float, seed: int) -> dict[str, list[dict]]:
@@ -526,10 +553,20 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
         train_records = train_records[: dargs.max_train_samples]
     if not train_records:
         raise DataError(f"{dargs.data} 中没有训练样本。")
+    n_clauses = 0
+    if dargs.clause_data:
+        extra = clause_records(dargs.clause_data, dargs.clause_ratio, targs.seed)
+        n_clauses = len(extra)
+        train_records = train_records + extra
+        h = hashlib.sha256(data_hash.encode())
+        for r in extra:
+            h.update(json.dumps([r["draft"], r["reference"], r["keep"], r["channel"]], ensure_ascii=False).encode())
+        data_hash = h.hexdigest()[:12]
     rng = random.Random(targs.seed)
     train_ex, train_stats = make_examples(train_records, dargs, rng, train=True)
     val_ex, val_stats = make_examples(splits.get("validation", []), dargs, rng, train=False)
     val_ex = val_ex[: dargs.max_eval_samples]
+    train_stats["clause_pairs"] = n_clauses
     log.info("examples: train %d %s, validation %d %s", len(train_ex), train_stats, len(val_ex), val_stats)
 
     if resume_from is not None:
