@@ -324,3 +324,13 @@ def test_pipeline_passes_positions_only_to_backends_that_ask():
     pos = asks.calls[0]
     assert len(pos) >= 3 and pos[0] == (True, False) and pos[-2] == (False, True) and pos[-1] == (True, True)
     assert all(p == (False, False) for p in pos[1:-2])
+
+
+def test_phone_close_never_glues_onto_a_masked_ending():
+    """A body that ends in a masked word (轨迹 -> <ENT1> inside the pipeline) still gets its end
+    mark before the phone close (was: 我看下轨迹请不要挂机，谢谢！)."""
+    from rewrite import load_rewriter
+
+    out = load_rewriter("rules").rewrite("等着 我看下轨迹", channel="phone").target
+    assert "轨迹。请不要挂机" in out or "请不要挂机" not in out, out
+    assert "轨迹请" not in out

@@ -168,6 +168,16 @@ def _finish(text: str) -> str:
     return text
 
 
+def _before_suffix(text: str) -> str:
+    """The body closed with an end mark before a close is appended: a body that ends in a
+    placeholder (``<ENT1>``, masked by the pipeline) gets a full stop, so the close never glues
+    onto it (…我看下轨迹请不要挂机)."""
+    text = _finish(text)
+    if text and text[-1] not in _END_MARKS + "~～":
+        text += "。"
+    return text
+
+
 def _add_prefix(text: str, prefix: str) -> str:
     """Put the frame after a leading greeting (您好，非常抱歉，…) rather than before it."""
     m = re.match(r"^(?:您好|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲)[，,！!]?", text)
@@ -293,7 +303,7 @@ class RulesBackend:
                 and not _has_frame(body, suffix)
                 and not any(re.search(p, _finish(body)) for p in scenario.skip_suffix_if)
             ):
-                body = _finish(body) + suffix if body else suffix
+                body = _before_suffix(body) + suffix if body else suffix
         if not _TRAILING.sub("", body).strip("，,"):
             body = "请问还有什么可以帮您？"
         body = _finish(body)
