@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 
+from rewrite.engines.plan import PlanBackend
 from rewrite.norms import critic as C
 
 
@@ -96,3 +97,40 @@ def test_tidy_leaves_no_dangling_space_or_comma():
     assert tidy("好的 嗯 我帮您查") == "好的 我帮您查"
     assert tidy("亲，不好意思哦，卖完了呢") == "亲，不好意思，卖完了呢"
     assert tidy("嗯") == "" and tidy("iPhone 15 Pro 有货") == "iPhone 15 Pro 有货"
+
+
+class _FixedGenerator:
+    """A stand-in generator: the same candidates for every clause (the plan's choosing is tested)."""
+
+    name = "fixed"
+
+    def __init__(self, cands):
+        self.cands = cands
+        self.calls = []
+
+    def generate(self, chunks, *, n=1, channel="phone"):
+        self.calls.append(list(chunks))
+        return [list(self.cands) for _ in chunks]
+
+
+def test_generator_rewrites_an_offending_clause_when_the_checks_accept_it():
+    gen = _FixedGenerator(["你自己等着", "请您稍等"])  # the first still offends; the second passes
+    pb = PlanBackend(generator=gen)
+    text, plans = pb.plan_chunk("等着 我查一下", channel="phone")
+    assert gen.calls and "请您稍等" in text and "等着" not in text.replace("等待", "")
+    assert any("生成模型改写" in p.why for p in plans)
+
+
+def test_generator_candidate_that_loses_a_placeholder_is_refused():
+    gen = _FixedGenerator(["请您稍等"])
+    pb = PlanBackend(generator=gen)
+    text, plans = pb.plan_chunk("<AMT1>不退 等着", channel="phone")
+    assert "<AMT1>" in text
+    assert not any(p.output == "请您稍等" and "<AMT1>" in p.text for p in plans)
+
+
+def test_plan_without_a_generator_uses_the_rules_repairs():
+    pb = PlanBackend(generator=None)
+    assert pb.generator is None
+    text, _ = pb.plan_chunk("等着 我查一下", channel="phone")
+    assert "等着" not in text.replace("等待", "")

@@ -8,9 +8,12 @@ Per masked chunk (facts are placeholders, so they cannot be touched):
 
    * **keep** — nothing offends: only the tidy-up (你→您, the 哦/恩/嗯 particles the seeds forbid);
    * **drop** — pure blame, impatience, rhetoric or a curt brush-off that carries no fact
-     (急也没用, 又不是我们的问题, 爱等不等): it goes, and the frame below speaks for it;
-   * **rewrite** — anything else that offends: the rules rewrite of that clause alone (no frame),
-     re-judged; if it still offends, the category's repair (regret before a refusal, 请您 before a
+     (急也没用, 又不是我们的问题, 爱等不等) and that the generator could not rewrite acceptably: it
+     goes, and the frame below speaks for it;
+   * **rewrite** — anything else that offends: first the generator's n-best for that clause (the
+     seq2seq model, trained on the clause split too), the first candidate that keeps the clause's
+     placeholders and that neither the critic (in the reply's context) nor the rules fault; else
+     the rules rewrite of that clause alone (no frame), re-judged; if it still offends, the category's repair (regret before a refusal, 请您 before a
      command, an offer of help after a deflection). An offending clause is never passed through
      as it was; when nothing repairs it and it carries no fact, it is dropped, and ``notes`` say so;
 
@@ -83,12 +86,40 @@ class PlanBackend:
     use_fallback = False
     wants_positions = True
 
-    def __init__(self, prompts: str | None = None, **_: object):
+    def __init__(self, prompts: str | None = None, generator: object = "seq2seq", **_: object):
+        """``generator``: a backend (or a registered name) that rewrites one offending clause;
+        ``None`` plans with the rules repairs alone. A generator that cannot load (no model) is
+        left out and the rules repairs stand in."""
         from rewrite.engines.rules import RulesBackend
 
         self.rules = RulesBackend(prompts)
         self.prompts = prompts
         self.last_plans: list[list[ClausePlan]] = []
+        self._generator_spec = generator
+        self._generator: object | None = None
+        self.generator_note = ""
+
+    @property
+    def generator(self):
+        """The clause generator, loaded on first use (``None`` when absent or not loadable)."""
+        if self._generator is None and self._generator_spec is not None:
+            spec, self._generator_spec = self._generator_spec, None
+            if isinstance(spec, str):
+                from rewrite.engines import get_backend
+                from rewrite.errors import RewriteError
+
+                try:
+                    spec = get_backend(spec)
+                    if hasattr(spec, "load"):
+                        spec.load()
+                except (RewriteError, OSError) as e:
+                    self.generator_note = f"分句生成模型不可用（{e}），改用规则修复。"
+                    spec = None
+            self._generator = spec
+        return self._generator
+
+    def load(self) -> None:
+        _ = self.generator
 
     # -- judging ------------------------------------------------------------------------------
     def _judge(self, chunk: str, spans: Sequence[tuple[int, int]], channel: str) -> list[tuple[str | None, list[str]]]:
@@ -132,6 +163,26 @@ class PlanBackend:
             cand = cand + "，我可以帮您联系相关部门"
         return cand
 
+    def _generate(self, clause: str, chunk: str, channel: str) -> str | None:
+        """The generator's first candidate for ``clause`` that keeps its placeholders and that the
+        critic (in the reply's context) and the rules accept; ``None`` when there is none."""
+        gen = self.generator
+        if gen is None or clause not in chunk:
+            return None
+        try:
+            cands = gen.generate([clause], n=4, channel=channel)[0]
+        except Exception:  # a generator failure never fails the reply: the rules repair stands in
+            return None
+        want = sorted(PLACEHOLDER_RE.findall(clause))
+        at = chunk.find(clause)
+        for c in cands:
+            c = tidy(re.sub(r"[。．.，,]+$", "", c.strip()))
+            if not c or c == tidy(clause) or sorted(PLACEHOLDER_RE.findall(c)) != want:
+                continue
+            if self._judge(chunk[:at] + c + chunk[at + len(clause):], [(at, at + len(c))], channel)[0][0] is None:
+                return c
+        return None
+
     def plan_chunk(self, chunk: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> tuple[str, list[ClausePlan]]:
         """The planned rewrite of one masked chunk and the per-clause plan."""
         spans = clause_spans(chunk)
@@ -143,6 +194,10 @@ class PlanBackend:
             clause = chunk[s:e]
             if cat is None:
                 plans.append(ClausePlan(clause, "keep", None, tidy(clause), why))
+                continue
+            gen = self._generate(clause, chunk, channel)  # the generator first: a rewrite keeps content
+            if gen is not None:
+                plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
             elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS:
                 plans.append(ClausePlan(clause, "drop", cat, "", why))
             else:
