@@ -47,7 +47,8 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     ``name`` defaults to the shipped seq2seq model. Keyword arguments go to the backend (for
     seq2seq: ``model_dir``, ``engine``; for edit: ``model_dir``; for llm: ``endpoint``, ``model``).
     ``guard_fine=False`` sends even a draft in which nothing offends to the engine (by default such
-    a draft is only tidied: first, do no harm).
+    a draft is only tidied: first, do no harm). ``plan=False`` leaves out the plan engine that
+    rewrites, clause by clause, a chunk whose every candidate keeps an offending clause.
     Backends other than rules and identity fall back, chunk by chunk, when their candidates fail
     the checks: to the edit engine (rules rewrite + learned edits) when its model is present, and
     to the plain rules rewrite when that fails as well.
@@ -57,6 +58,7 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
 
     name = name or DEFAULT_BACKEND
     guard = kwargs.pop("guard_fine", None)
+    plan = kwargs.pop("plan", True)
     backend = get_backend(name, **kwargs)
     if not getattr(backend, "use_fallback", True):
         return Rewriter(backend, None, guard_fine=guard)
@@ -64,9 +66,12 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     # when its model is there, and to the plain rules rewrite when that fails too or is missing.
     from rewrite.engines.edit.backend import edit_model_available
 
+    # When every candidate still keeps a clause the critic heard offend, the plan engine rewrites
+    # that chunk clause by clause, with this model (seq2seq) as its clause generator.
+    planner = get_backend("plan", generator=backend if name == "seq2seq" else None) if plan else None
     if name != "edit" and edit_model_available():
-        return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"), guard_fine=guard)
-    return Rewriter(backend, get_backend("rules"), guard_fine=guard)
+        return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"), guard_fine=guard, planner=planner)
+    return Rewriter(backend, get_backend("rules"), guard_fine=guard, planner=planner)
 
 
 __all__ = [

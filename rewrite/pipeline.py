@@ -99,16 +99,21 @@ class Rewriter:
     """Runs a backend through the shared pipeline. Build one with :func:`rewrite.load_rewriter`."""
 
     def __init__(self, backend: Backend, fallback: Backend | None = None, *, last_resort: Backend | None = None,
-                 max_chars: int = MAX_DRAFT_CHARS, guard_fine: bool | None = None):
+                 max_chars: int = MAX_DRAFT_CHARS, guard_fine: bool | None = None, planner: Backend | None = None):
         """``fallback`` rewrites the chunks whose candidates all fail; its first candidate that
         passes the checks is taken, else ``last_resort``'s (e.g. the rules backend behind the edit
         engine), else its first. ``guard_fine`` (default: every engine but ``identity``) returns a
-        chunk in which nothing offends as it was, apart from the particle tidy-up."""
+        chunk in which nothing offends as it was, apart from the particle tidy-up. ``planner``
+        (the plan engine) is asked for a chunk when every candidate, the fallback's and the last
+        resort's included, still carries a clause the critic heard as offending in the draft: its
+        per-clause rewrite is taken when it passes every check; else the least bad candidate stays
+        and ``notes`` say which clause could not be rewritten."""
         self.backend = backend
         self.guard_fine = (getattr(backend, "name", "") != "identity") if guard_fine is None else guard_fine
         self.fallback = fallback if getattr(backend, "use_fallback", True) else None
         self.last_resort = last_resort if self.fallback is not None else None
         self.max_chars = max_chars
+        self.planner = planner if self.fallback is not None else None
         #: Milliseconds spent loading (norms, segmenter, models) so far; never counted in ``ms``.
         self.load_ms = 0.0
         self._loaded: set[int] = set()
@@ -235,12 +240,17 @@ class Rewriter:
             for k, (i, cs) in enumerate(zip(need_fb, fb_cands)):
                 why = ranked[i][0].why if ranked[i] else empty_why
 
+                held: list[_Choice] = []  # pass the rules but keep a clause the critic heard offend
+
                 def passing(cands: Sequence[str], via: str) -> list[_Choice]:
                     out = []
                     for c in cands:
                         text = restore(c, flat[i].slots)
                         fs = check(text, channel=channel).findings
                         if not fs and not placeholder_problems(c, flat[i].slots) and not _dangles(text, positions[i][1]):
+                            if self.planner is not None and _surviving(offences[i], text):
+                                held.append(_Choice(text, fs, True, True, why, via))
+                                continue
                             out.append(_Choice(text, fs, True, True, why, via))
                             if n == 1:
                                 break  # one is all that is asked for
@@ -257,6 +267,15 @@ class Rewriter:
                     if not choices:
                         cs = last[k]
                     choices += passing(last[k], self.last_resort.name)
+                if not choices and self.planner is not None:
+                    self._load(self.planner)
+                    planned = self.planner.generate([flat[i].masked], n=1, channel=channel,
+                                                    **_position_kw(self.planner, [positions[i]]))[0]
+                    choices = passing(planned, self.planner.name)
+                if not choices and held:
+                    kept = _surviving(offences[i], held[0].text)
+                    choices = [_Choice(held[0].text, held[0].findings, True, True,
+                                       why + f"；未能改写不得体的分句「{'」「'.join(v.text for v in kept)}」", held[0].via)]
                 if not choices:  # nothing passes: the last resort's (or the fallback's) first, as it is
                     text = restore(cs[0], flat[i].slots) if cs else flat[i].source
                     via = self.last_resort.name if self.last_resort is not None else self.fallback.name

@@ -35,6 +35,10 @@ from rewrite.protect import PLACEHOLDER_RE
 
 #: Categories whose clause goes when it carries no fact.
 DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contradict"})
+#: A curt or contradicting clause with a negation may carry the decision itself (来不了, 没有少发):
+#: it is rewritten, never dropped.
+DECISION_CATEGORIES = frozenset({"curt", "contradict"})
+_NEGATION = re.compile(r"[不没无未]")
 #: Categories that earn an apology at the head of the reply.
 APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "deflect", "contradict", "curt"})
 #: Rule findings of these severities make a clause offend (low ones are particle tidy-ups).
@@ -198,7 +202,8 @@ class PlanBackend:
             gen = self._generate(clause, chunk, channel)  # the generator first: a rewrite keeps content
             if gen is not None:
                 plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
-            elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS:
+            elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS \
+                    and not (cat in DECISION_CATEGORIES and _NEGATION.search(clause)):
                 plans.append(ClausePlan(clause, "drop", cat, "", why))
             else:
                 plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, chunk, channel), why))
