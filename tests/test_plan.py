@@ -134,3 +134,38 @@ def test_plan_without_a_generator_uses_the_rules_repairs():
     assert pb.generator is None
     text, _ = pb.plan_chunk("等着 我查一下", channel="phone")
     assert "等着" not in text.replace("等待", "")
+
+
+class _Echo:
+    """A backend that returns each masked chunk unchanged (it keeps whatever offends)."""
+
+    use_fallback = True
+
+    def __init__(self, name, edit=None):
+        self.name, self.edit = name, edit
+
+    def generate(self, chunks, *, n=1, channel="phone", positions=None):
+        return [[self.edit(c) if self.edit else c] for c in chunks]
+
+
+@pytest.mark.parametrize("planned, expect_plan", [("请您理解", True), ("您签了字的", False)])
+def test_pipeline_asks_the_planner_when_every_candidate_keeps_an_offence(monkeypatch, planned, expect_plan):
+    """The engine and its fallback both keep a clause the critic heard offend: the planner's
+    rewrite is taken when it passes; when it keeps the offence too, the least bad candidate stays
+    and the note names the clause."""
+    from rewrite import pipeline
+    from rewrite.norms.critic import ClauseVerdict
+
+    draft = "三年内不能销户，您签了字的。"
+    at = draft.index("您签了字的")
+    verdict = ClauseVerdict(at, at + 5, "您签了字的", "blame", 0.9, 0.1)
+    monkeypatch.setattr(pipeline, "_draft_offences", lambda text: [verdict] if "签了字" in text else [])
+    rw = pipeline.Rewriter(_Echo("engine"), _Echo("fallback"),
+                           planner=_Echo("plan", lambda masked: masked.replace("您签了字的", planned)))
+    res = rw.rewrite(draft, channel="chat")
+    if expect_plan:
+        assert res.target == draft.replace("您签了字的", planned) and res.fallback
+        assert any("plan" in n for n in res.notes), res.notes
+    else:
+        assert "您签了字的" in res.target
+        assert any("未能改写不得体的分句「您签了字的」" in n for n in res.notes), res.notes
