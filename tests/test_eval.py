@@ -333,3 +333,14 @@ def test_report_page_in_a_real_browser(tmp_path):
         assert [ident[i] for i in order] == sorted((ident[i] for i in order), reverse=True)
         browser.close()
     assert events == []
+
+
+def test_ablation_variants_load_the_pipeline_without_planner_or_gate():
+    from rewrite.evaluation.harness import load_system, system_names
+
+    assert {"seq2seq:noplan", "seq2seq:noguard", "seq2seq:bare"} <= set(system_names())
+    full, noplan, bare = load_system("seq2seq"), load_system("seq2seq:noplan"), load_system("seq2seq:bare")
+    assert full.available and noplan.available and bare.available
+    assert full.rewriter.planner is not None and full.rewriter.guard_fine
+    assert noplan.rewriter.planner is None and noplan.rewriter.guard_fine
+    assert bare.rewriter.planner is None and not bare.rewriter.guard_fine

@@ -140,11 +140,21 @@ def load_bench(path: str | Path, *, limit: int | None = None, name: str | None =
 # ----------------------------------------------------------------------------- systems
 
 
+#: Ablation variants: ``NAME:VARIANT`` loads backend NAME with these pipeline options.
+VARIANTS: dict[str, dict[str, Any]] = {
+    "noplan": {"plan": False},  # no planner for chunks whose every candidate keeps an offence
+    "noguard": {"guard_fine": False},  # fine chunks go to the engine too (no do-no-harm gate)
+    "bare": {"plan": False, "guard_fine": False},  # the engine and its fallbacks alone
+}
+
+
 def system_names() -> list[str]:
-    """Every name ``--system`` accepts: the registered backends and ``reference``."""
+    """Every name ``--system`` accepts: the registered backends, ``reference``, and each model
+    backend with an ablation variant (``seq2seq:noplan``, ``seq2seq:noguard``, ``seq2seq:bare``)."""
     from rewrite.engines import backend_names
 
-    return backend_names() + [REFERENCE]
+    names = backend_names()
+    return names + [REFERENCE] + [f"{n}:{v}" for n in ("seq2seq", "edit") if n in names for v in VARIANTS]
 
 
 def load_system(name: str) -> System:
@@ -154,7 +164,8 @@ def load_system(name: str) -> System:
     from rewrite import load_rewriter
 
     try:
-        rw = load_rewriter(name)
+        base, _, variant = name.partition(":")
+        rw = load_rewriter(base, **VARIANTS.get(variant, {}))
         # A property on some backends (seq2seq hashes its weights file, and says so if missing).
         model_hash = str(getattr(rw.backend, "model_hash", None) or "-")
     except Exception as e:  # a system that cannot load must not stop the others
