@@ -12,7 +12,8 @@ Per masked chunk (facts are placeholders, so they cannot be touched):
      goes, and the frame below speaks for it;
    * **rewrite** — anything else that offends: first the generator's n-best for that clause (the
      seq2seq model, trained on the clause split too), the first candidate that keeps the clause's
-     placeholders and that neither the critic (in the reply's context) nor the rules fault; else
+     placeholders, half its content characters and, when it refuses or denies, a negation, and
+     that neither the critic (in the reply's context) nor the rules fault; else
      the rules rewrite of that clause alone (no frame), re-judged; if it still offends, the category's repair (regret before a refusal, 请您 before a
      command, an offer of help after a deflection). An offending clause is never passed through
      as it was; when nothing repairs it and it carries no fact, it is dropped, and ``notes`` say so;
@@ -38,7 +39,9 @@ DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contr
 #: A curt or contradicting clause with a negation may carry the decision itself (来不了, 没有少发):
 #: it is rewritten, never dropped.
 DECISION_CATEGORIES = frozenset({"curt", "contradict"})
-_NEGATION = re.compile(r"[不没无未]")
+_NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
+#: Share of a clause's content characters a generated rewrite of it must keep.
+MIN_CLAUSE_COVERAGE = 0.5
 #: Categories that earn an apology at the head of the reply.
 APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "deflect", "contradict", "curt"})
 #: Rule findings of these severities make a clause offend (low ones are particle tidy-ups).
@@ -177,11 +180,19 @@ class PlanBackend:
             cands = gen.generate([clause], n=4, channel=channel)[0]
         except Exception:  # a generator failure never fails the reply: the rules repair stands in
             return None
+        from rewrite.engines.seq2seq.backend import content_coverage
+
         want = sorted(PLACEHOLDER_RE.findall(clause))
         at = chunk.find(clause)
         for c in cands:
             c = tidy(re.sub(r"[。．.，,]+$", "", c.strip()))
             if not c or c == tidy(clause) or sorted(PLACEHOLDER_RE.findall(c)) != want:
+                continue
+            # The decision stays: a clause that refuses or denies (兑不了, 不给退) keeps a negation,
+            # and the clause's content words stay (a candidate that snapped to a stock phrase goes).
+            if _NEGATION.search(clause) and not _NEGATION.search(c):
+                continue
+            if content_coverage(_view(clause), _view(c)) < MIN_CLAUSE_COVERAGE:
                 continue
             if self._judge(chunk[:at] + c + chunk[at + len(clause):], [(at, at + len(c))], channel)[0][0] is None:
                 return c
