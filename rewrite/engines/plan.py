@@ -51,6 +51,7 @@ MAX_DROP_CHARS = 16
 
 _PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩](?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
 _NI = re.compile(r"(?<!迷)你(?!们)")
+_STOCK_OFFER = "请问还有什么可以帮您"
 _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
 _END = re.compile(r"[。！？!?~～…\]）)]$|小编$|小沃$|小U$")
@@ -160,6 +161,10 @@ class PlanBackend:
         deflection. Regret for a refusal comes once, from the frame."""
         cand = self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False)
         cand = tidy(re.sub(r"[。．.]$", "", cand.strip()))
+        if _STOCK_OFFER in cand:  # the rules' line for a reply that was all brush-off: no clause repair
+            cand = ""
+        if not cand:
+            return "" if cat in DROP_CATEGORIES and not _has_fact(clause) else tidy(clause)
         still = self._judge(chunk.replace(clause, cand, 1), [(chunk.find(clause), chunk.find(clause) + len(cand))], channel)[0][0] \
             if cand and clause in chunk else cat
         if cand != tidy(clause) and still is None:
