@@ -77,7 +77,7 @@ def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
 
     if offences or not tidy(text).strip():  # "哦" alone: the engine must say something
         return False
-    return all(f.rule_id.startswith("particle.") for f in find(text, channel=channel))
+    return all(f.rule_id.startswith("particle.") and f.severity == "low" for f in find(text, channel=channel))
 
 
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
