@@ -157,14 +157,14 @@ def test_ngram_model_is_mixed_in_as_trained(tiny_critic):
     features and mixes the two with the share tuned on validation."""
     import numpy as np
 
-    from rewrite.norms.critic_train import _ngram_probs
-
     m = C.load_model(tiny_critic)
     ng = m.config["ngram"]
     assert 0.0 <= ng["mix"] <= 1.0 and m.weights["ng.w"].shape == (ng["buckets"], len(C.LABELS))
     pairs = [("您签了字的", "三年内不能销户，协议写了，您签了字的。"), ("亲", "亲，在的呢~")]
     assert C.ngram_features(*pairs[0], ng["buckets"]) == C.ngram_features(*pairs[0], ng["buckets"])
-    want_ng = _ngram_probs(m.weights["ng.w"], m.weights["ng.b"], pairs, ng["buckets"])
+    W, b = m.weights["ng.w"], m.weights["ng.b"]  # by hand: softmax of the summed feature rows
+    logits = np.stack([W[C.ngram_features(c, x, ng["buckets"])].sum(0) + b for c, x in pairs])
+    want_ng = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
     assert np.abs(m.ngram_probs(pairs) - want_ng).max() < 1e-6
     mixed = ng["mix"] * m.encoder_probs(pairs) + (1 - ng["mix"]) * want_ng
     assert np.abs(m.probs(pairs) - mixed).max() < 1e-6

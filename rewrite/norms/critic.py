@@ -111,6 +111,17 @@ def ngram_features(clause: str, context: str, buckets: int) -> list[int]:
     return [zlib.crc32(f.encode("utf-8")) % buckets for f in feats] or [0]
 
 
+def ngram_probs(W, b, pairs: Sequence[tuple[str, str]], buckets: int):
+    """Softmax of the n-gram model (weights ``W``: buckets × labels, bias ``b``) for
+    ``(clause, context)`` pairs: each row's logits are the sum of its hashed feature rows. Used by
+    inference and by training's threshold tuning alike."""
+    import numpy as np
+
+    logits = np.stack([W[ngram_features(c, ctx, buckets)].sum(0) for c, ctx in pairs]) + b
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
 # ----------------------------------------------------------------------------- numpy forward
 
 
@@ -175,14 +186,8 @@ class CriticModel:
         return self._forward(ids, types, mask)
 
     def ngram_probs(self, pairs: Sequence[tuple[str, str]]):
-        """The n-gram model's ``(n, len(LABELS))`` probabilities (a sum of hashed feature rows)."""
-        import numpy as np
-
-        W, b, buckets = self.weights["ng.w"], self.weights["ng.b"], int(self.config["ngram"]["buckets"])
-        logits = np.stack([W[ngram_features(c, ctx, buckets)].sum(0) for c, ctx in pairs]) + b
-        logits = logits - logits.max(-1, keepdims=True)
-        e = np.exp(logits)
-        return e / e.sum(-1, keepdims=True)
+        """The n-gram model's ``(n, len(LABELS))`` probabilities."""
+        return ngram_probs(self.weights["ng.w"], self.weights["ng.b"], pairs, int(self.config["ngram"]["buckets"]))
 
     def _forward(self, ids, types, mask):
         import numpy as np

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rewrite.errors import RewriteError
-from rewrite.norms.critic import LABELS, MAX_LEN, SPECIALS, clause_spans, encode, norm_chars
+from rewrite.norms.critic import LABELS, MAX_LEN, SPECIALS, clause_spans, encode, ngram_probs, norm_chars
 
 log = logging.getLogger("rewrite.norms.critic_train")
 REPO = Path(__file__).resolve().parents[2]
@@ -222,16 +222,6 @@ def train_ngram(examples: Sequence[tuple[str, str, str]], buckets: int, epochs: 
     return emb.weight.detach().numpy().astype(np.float32), bias.detach().numpy().astype(np.float32)
 
 
-def _ngram_probs(W, b, pairs: Sequence[tuple[str, str]], buckets: int):
-    import numpy as np
-
-    from rewrite.norms.critic import ngram_features
-
-    logits = np.stack([W[ngram_features(c, ctx, buckets)].sum(0) for c, ctx in pairs]) + b
-    e = np.exp(logits - logits.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
-
-
 def export_npz(model, path: Path, extra: dict[str, Any] | None = None) -> None:
     """The encoder's weights under the short names :mod:`rewrite.norms.critic` reads (plus
     ``extra`` arrays, e.g. the n-gram model's ``ng.w``/``ng.b``)."""
@@ -394,7 +384,7 @@ def train(args: CriticArguments) -> dict[str, Any]:
     if args.ngram_buckets:
         t1 = time.time()
         ng_w, ng_b = train_ngram(tr, args.ngram_buckets, args.ngram_epochs, args.seed)
-        ng_probs = _ngram_probs(ng_w, ng_b, [(c, ctx) for c, ctx, _ in va], args.ngram_buckets)
+        ng_probs = ngram_probs(ng_w, ng_b, [(c, ctx) for c, ctx, _ in va], args.ngram_buckets)
         # the encoder's share: fixed, or the one with the best validation recall at the precision bar
         for mix in ([args.ngram_mix] if args.ngram_mix >= 0 else [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 1.0]):
             mixed = mix * enc_probs + (1 - mix) * ng_probs
