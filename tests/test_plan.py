@@ -88,6 +88,9 @@ def test_every_offending_clause_is_changed_and_facts_survive(flag_all):
     text, plans = pb.plan_chunk(masked, channel="chat")
     assert "<AMT1>" in text and "急也没用" not in text
     assert [p.action for p in plans][-1] == "drop"
+    # A clause that says who must pay or do what carries the decision: never dropped, even as blame.
+    text, plans = pb.plan_chunk("师傅说线老化了 得你自己出钱找人换", channel="chat")
+    assert [p.action for p in plans][-1] == "rewrite" and "出钱" in text
 
 
 def test_tidy_leaves_no_dangling_space_or_comma():

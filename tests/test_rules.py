@@ -334,3 +334,24 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     out = load_rewriter("rules").rewrite("等着 我看下轨迹", channel="phone").target
     assert "轨迹。请不要挂机" in out or "请不要挂机" not in out, out
     assert "轨迹请" not in out
+
+
+@pytest.mark.parametrize("draft, want, gone", [
+    ("服务密码我这边重置不了", "暂时无法重置", "重置不了"),
+    ("这个赔不了", "暂时无法赔付", "赔不了"),
+    ("积分兑不了", "暂时无法兑换", "兑不了"),
+    ("您得本人带身份证去营业厅", "需要您本人带身份证去营业厅", "您得"),
+    ("户内的管道得您自己修", "需要您自行修", "得您自己"),
+    ("运费你自己出", "需要由您承担", "自己出"),
+    ("赠品坏了这边不管", "暂时无法处理", "不管"),
+])
+def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
+    """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
+    这边不管 lose the shirking."""
+    out = rules.rewrite(draft, channel="chat").target
+    assert want in out and gone not in out, out
+
+
+def test_unavoidable_and_unforgettable_are_not_refusals(rules):
+    for text in ("等待免不了，我们会尽快。", "您放心，我们忘不了您的预约。"):
+        assert "暂时无法" not in rules.rewrite(text, channel="chat").target

@@ -40,6 +40,9 @@ DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contr
 #: it is rewritten, never dropped.
 DECISION_CATEGORIES = frozenset({"curt", "contradict"})
 _NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
+#: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
+#: rewritten, never dropped, whatever its category.
+_OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办")
 #: Share of a clause's content characters a generated rewrite of it must keep.
 MIN_CLAUSE_COVERAGE = 0.5
 #: Categories that earn an apology at the head of the reply.
@@ -164,7 +167,7 @@ class PlanBackend:
         if _STOCK_OFFER in cand:  # the rules' line for a reply that was all brush-off: no clause repair
             cand = ""
         if not cand:
-            return "" if cat in DROP_CATEGORIES and not _has_fact(clause) else tidy(clause)
+            return "" if cat in DROP_CATEGORIES and not _has_fact(clause) and not _OBLIGATION.search(clause) else tidy(clause)
         still = self._judge(chunk.replace(clause, cand, 1), [(chunk.find(clause), chunk.find(clause) + len(cand))], channel)[0][0] \
             if cand and clause in chunk else cat
         if cand != tidy(clause) and still is None:
@@ -219,7 +222,7 @@ class PlanBackend:
             if gen is not None:
                 plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
             elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS \
-                    and not (cat in DECISION_CATEGORIES and _NEGATION.search(clause)):
+                    and not (cat in DECISION_CATEGORIES and _NEGATION.search(clause)) and not _OBLIGATION.search(clause):
                 plans.append(ClausePlan(clause, "drop", cat, "", why))
             else:
                 plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, chunk, channel), why))
