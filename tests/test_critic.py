@@ -167,8 +167,28 @@ def test_ngram_model_is_mixed_in_as_trained(tiny_critic):
     want_ng = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
     assert np.abs(m.ngram_probs(pairs) - want_ng).max() < 1e-6
     mixed = ng["mix"] * m.encoder_probs(pairs) + (1 - ng["mix"]) * want_ng
-    assert np.abs(m.probs(pairs) - mixed).max() < 1e-6
+    assert np.abs(m.probs(pairs, cascade=False) - mixed).max() < 1e-6
     assert np.allclose(m.probs(pairs).sum(-1), 1.0, atol=1e-5)
+    # the cascade: a clause the n-gram model finds acceptable at or above the bound skips the encoder
+    m.config["ngram"]["skip_encoder_above"] = float(want_ng[0, 0])  # pair 0 skips, pair 1 maybe not
+    got = m.probs(pairs)
+    assert np.abs(got[0] - want_ng[0]).max() < 1e-6
+    for i in range(len(pairs)):
+        want = want_ng[i] if want_ng[i, 0] >= want_ng[0, 0] else mixed[i]
+        assert np.abs(got[i] - want).max() < 1e-6
+
+
+def test_cascade_bound_is_the_lowest_that_keeps_the_flags():
+    import numpy as np
+
+    from rewrite.norms.critic_train import tune_cascade
+
+    # n-gram p(ok) .96/.985/.999; the encoder would flag the second clause (mixed p(ok) < .3)
+    ng = np.array([[0.96, 0.04], [0.985, 0.015], [0.999, 0.001]])
+    enc = np.array([[0.9, 0.1], [0.0, 1.0], [0.99, 0.01]])
+    got = tune_cascade(enc, ng, mix=0.7, threshold=0.32, max_changed=0.0)
+    assert got["skip_encoder_above"] == 0.99 and got["changed"] == 0.0 and abs(got["encoder_share"] - 2 / 3) < 1e-3
+    assert tune_cascade(enc, ng, mix=0.7, threshold=0.32, max_changed=0.5)["skip_encoder_above"] == 0.9
 
 
 def test_critic_naming_an_ngram_model_it_lacks_is_refused(tmp_path, monkeypatch):

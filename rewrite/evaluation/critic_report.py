@@ -112,10 +112,30 @@ def heldout() -> dict[str, Any]:
     }
 
 
+def cascade(path: Path) -> dict[str, Any] | None:
+    """How the critic's cascade (the encoder skipped where the n-gram model is sure a clause is
+    acceptable) compares with always running both, on the clause set: clauses whose flag differs,
+    and the share of clauses that still reach the encoder."""
+    from rewrite.norms.critic import load_critic
+
+    model = load_critic()
+    bound = ((model.config.get("ngram") or {}).get("skip_encoder_above")) if model is not None else None
+    if bound is None:
+        return None
+    recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    pairs = [(r["clause"], r["context"]) for r in recs]
+    fast, full = model.probs(pairs), model.probs(pairs, cascade=False)
+    ng = model.ngram_probs(pairs)
+    changed = int(sum((a[0] < model.threshold) != (b[0] < model.threshold) for a, b in zip(fast, full)))
+    return {"skip_encoder_above": bound, "clauses": len(recs), "flags_changed": changed,
+            "encoder_share": round(float((ng[:, 0] < bound).mean()), 3)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from rewrite.norms.critic import critic_status
 
-    report = {"critic": critic_status(), "clause_set": clause_set(ROOT / "tests" / "cases" / "critic_clauses.jsonl"),
+    path = ROOT / "tests" / "cases" / "critic_clauses.jsonl"
+    report = {"critic": critic_status(), "clause_set": clause_set(path), "cascade": cascade(path),
               "case_table": case_table(), "heldout": heldout()}
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0

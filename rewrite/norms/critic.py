@@ -158,14 +158,26 @@ class CriticModel:
     threshold: float
     hash: str
 
-    def probs(self, pairs: Sequence[tuple[str, str]]):
+    def probs(self, pairs: Sequence[tuple[str, str]], *, cascade: bool = True):
         """``(n, len(LABELS))`` probabilities for ``(clause, context)`` pairs: the encoder's, mixed
-        with the n-gram model's when the critic carries one."""
-        probs = self.encoder_probs(pairs)
+        with the n-gram model's when the critic carries one.
+
+        With ``cascade`` and a ``ngram.skip_encoder_above`` in the config, a clause the n-gram model
+        alone finds acceptable with p(ok) at or above that bound takes the n-gram probabilities and
+        skips the encoder (nearly all of the cost); its verdict is "acceptable" either way unless the
+        encoder would put p(ok) near 0, and ``critic_report`` counts how often that happens."""
         ng = self.config.get("ngram")
-        if ng and "ng.w" in self.weights and len(pairs):
-            mix = float(ng["mix"])
-            probs = mix * probs + (1.0 - mix) * self.ngram_probs(pairs)
+        if not (ng and "ng.w" in self.weights and len(pairs)):
+            return self.encoder_probs(pairs)
+        import numpy as np
+
+        mix = float(ng["mix"])
+        ngp = self.ngram_probs(pairs)
+        skip = ng.get("skip_encoder_above") if cascade else None
+        run = np.arange(len(pairs)) if skip is None else np.flatnonzero(ngp[:, 0] < float(skip))
+        probs = ngp.copy()
+        if len(run):
+            probs[run] = mix * self.encoder_probs([pairs[i] for i in run]) + (1.0 - mix) * ngp[run]
         return probs
 
     def encoder_probs(self, pairs: Sequence[tuple[str, str]]):

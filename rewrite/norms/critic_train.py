@@ -266,6 +266,26 @@ def tune_threshold(p_ok: Sequence[float], offending: Sequence[bool], min_precisi
     return best or best_f1  # type: ignore[return-value]
 
 
+#: Bounds tried for the cascade (skip the encoder when the n-gram model's p(ok) is at least this).
+CASCADE_BOUNDS = (0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999)
+
+
+def tune_cascade(enc_probs, ng_probs, mix: float, threshold: float, max_changed: float = 0.002) -> dict[str, Any] | None:
+    """The lowest bound of :data:`CASCADE_BOUNDS` at which skipping the encoder changes the flag of
+    at most ``max_changed`` of the validation clauses, with the share of clauses that still go to
+    the encoder; ``None`` when no bound is that safe."""
+    import numpy as np
+
+    full = (mix * enc_probs + (1 - mix) * ng_probs)[:, 0] < threshold
+    for b in CASCADE_BOUNDS:
+        skip = ng_probs[:, 0] >= b
+        cas = np.where(skip, ng_probs[:, 0] < threshold, full)
+        changed = float((cas != full).mean())
+        if changed <= max_changed:
+            return {"skip_encoder_above": b, "changed": round(changed, 5), "encoder_share": round(float(1 - skip.mean()), 4)}
+    return None
+
+
 def measure(model_dir: Path, clause_set: Path) -> dict[str, Any]:
     """The critic (numpy inference, as shipped) on the labelled clause set: precision, recall
     overall and per category, false alarms on acceptable clauses (overall and real-style), and
@@ -404,14 +424,19 @@ def train(args: CriticArguments) -> dict[str, Any]:
     cfg = {"max_len": args.max_len, "num_hidden_layers": model.config.num_hidden_layers,
            "num_attention_heads": model.config.num_attention_heads, "layer_norm_eps": model.config.layer_norm_eps,
            "hidden_size": model.config.hidden_size}
+    cascade = None
     if ngram_cfg:
         cfg["ngram"] = {"buckets": ngram_cfg["buckets"], "mix": ngram_cfg["mix"]}
+        cascade = tune_cascade(enc_probs, ng_probs, ngram_cfg["mix"], tuned["threshold"])
+        if cascade is not None:
+            cfg["ngram"]["skip_encoder_above"] = cascade["skip_encoder_above"]
     meta = {"labels": list(LABELS), "threshold": tuned["threshold"], "config": cfg,
             "trained": {"pairs": len(pairs), "leak_dropped": len(pairs) and dropped, "train_clauses": len(tr),
                         "validation_clauses": len(va), "train_label_counts": dict(Counter(ex[2] for ex in tr)),
                         "steps": steps, "seconds": round(time.time() - t0, 1),
                         "parameters": sum(p.numel() for p in model.parameters()), "args": asdict(args)},
             "mix_tuning": {str(m): {k: round(v, 4) for k, v in r.items()} for m, r in mixes.items()},
+            "cascade": cascade,
             "validation": {k: round(v, 4) for k, v in tuned.items()} | {
                 "category_accuracy_on_flagged_truth": round(sum(cat_right) / len(cat_right), 4) if cat_right else None}}
     (out / "critic.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
