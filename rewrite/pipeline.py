@@ -16,7 +16,7 @@ from typing import Sequence
 
 from rewrite.errors import InvalidDraftError
 from rewrite.protect import Protected, placeholder_problems, protect_for_model, restore
-from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_pieces, validate_draft
+from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_pieces, is_word_segmented, unsegment, validate_draft
 from rewrite.engines import Backend
 from rewrite.types import Finding, RewriteResult
 
@@ -89,6 +89,13 @@ NO_CANDIDATE = "没有给出候选"
 def _dangles(text: str, ends_reply: bool) -> bool:
     """Whether ``text``, the end of a reply, stops on a comma or the like."""
     return ends_reply and text.rstrip().endswith(_DANGLING)
+
+
+def _wording(text: str) -> str:
+    """``text`` without punctuation and spaces: two replies with the same wording are one reply."""
+    import re
+
+    return re.sub(r"[\W_]+", "", text)
 
 
 def _penalty(findings: Sequence[Finding]) -> float:
@@ -182,6 +189,16 @@ class Rewriter:
         offences = [_draft_offences(p.source) for p in flat]
         fine = [self.guard_fine and _is_fine(p.source, channel, offences[i]) for i, p in enumerate(flat)]
         todo = [i for i, f in enumerate(fine) if not f]
+        originals = [p.source for p in flat]
+        # A word-segmented transcript ("嗯 改签 要 收 手续费 的") that needs rewriting is rewritten from
+        # its joined text: the engines read every space as a clause break and would put a comma there.
+        flat_keep = [k for chunks, k in zip(chunked, keeps) for _ in chunks]
+        for i in todo:
+            if is_word_segmented(flat[i].source):
+                joined = unsegment(flat[i].source)
+                flat[i] = protect_for_model(joined, keep=flat_keep[i])
+                heard = {v.text for v in offences[i]}
+                offences[i] = offences[i] + [v for v in _draft_offences(joined) if v.text not in heard]
         got = (
             self.backend.generate(
                 [flat[i].masked for i in todo], n=max(n, 4), channel=channel,
@@ -290,13 +307,15 @@ class Rewriter:
         pos = 0
         for src, chunks in zip(sources, chunked):
             mine = ranked[pos : pos + len(chunks)]
+            given = originals[pos : pos + len(chunks)]  # the draft's own chunks (before any joining)
             pos += len(chunks)
-            best = [ch[0] if ch else _Choice(p.source, [], False, False, "没有候选") for ch, p in zip(mine, chunks)]
+            best = [ch[0] if ch else _Choice(g, [], False, False, "没有候选") for ch, g in zip(mine, given)]
             target = "".join(ch.text for ch in best)
             alternatives = []
             for k in range(1, n):
-                alt = "".join((ch[k] if len(ch) > k and ch[k].ok else ch[0]).text if ch else p.source for ch, p in zip(mine, chunks))
-                if alt != target and alt not in alternatives:
+                alt = "".join((ch[k] if len(ch) > k and ch[k].ok else ch[0]).text if ch else g for ch, g in zip(mine, given))
+                # Genuinely different: an alternative that differs only in punctuation or spacing is none.
+                if _wording(alt) not in {_wording(target), *map(_wording, alternatives)}:
                     alternatives.append(alt)
             notes = []
             if n > 1 and len(alternatives) < n - 1:
@@ -312,7 +331,7 @@ class Rewriter:
                     source=src,
                     target=target,
                     # per chunk: bounded work, and the chunks already align source and target
-                    edits=diff_pieces([(p.source, ch.text) for p, ch in zip(chunks, best)]),
+                    edits=diff_pieces([(g, ch.text) for g, ch in zip(given, best)]),
                     findings_before=check(src, channel=channel, critic=True).findings,
                     findings_after=check(target, channel=channel).findings,
                     backend=self.backend.name,

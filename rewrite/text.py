@@ -156,6 +156,32 @@ def chunk_text(text: str, max_len: int = MAX_SEGMENT_CHARS) -> list[str]:
     return chunks
 
 
+#: A gap between two words of a speech-to-text transcript: a space with a Chinese character on one
+#: side and a Chinese character or a digit on the other (never between two digits or Latin words).
+_WORD_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff\d])|(?<=\d)[ \u3000]+(?=[\u4e00-\u9fff])")
+#: The pause mark of such transcripts (" _ "), read as a clause break.
+_PAUSE = re.compile(r"\s+_\s+")
+
+
+def is_word_segmented(text: str) -> bool:
+    """Whether ``text`` reads like a word-segmented transcript ("嗯 改签 要 收 手续费 的"): at least
+    five space-separated words, averaging at most three characters, most gaps between Chinese."""
+    words = [w for w in text.split() if w != "_"]
+    if len(words) < 5 or sum(len(w) for w in words) / len(words) > 3.0:
+        return False
+    gaps = len(re.findall(r"[ \u3000]+", _PAUSE.sub("", text.strip())))
+    return gaps > 0 and len(_WORD_GAP.findall(_PAUSE.sub("", text))) >= 0.6 * gaps
+
+
+def unsegment(text: str) -> str:
+    """A segmented transcript as one would type it: word gaps closed ("嗯 改签 要 收" → "嗯改签要收"),
+    the pause mark ``_`` made a comma; spaces around Latin words and between numbers stay."""
+    lead = re.match(r"^\s*", text).group(0)
+    trail = re.search(r"\s*$", text).group(0)
+    body = _PAUSE.sub("，", text.strip())
+    return lead + _WORD_GAP.sub("", body) + trail
+
+
 def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
     pieces: list[str] = []
     pos = 0

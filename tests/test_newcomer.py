@@ -165,6 +165,9 @@ def test_alternatives_are_other_acceptable_replies_or_a_note():
     res = rw.rewrite("你等着", n=3)
     assert res.target == "请您稍等。" and "请您稍等一下。" in res.alternatives
     assert rw.rewrite("你等着").alternatives == []  # n = 1 asks for none
+    # an alternative that differs only in punctuation or spacing is not another reply
+    rw = Rewriter(_Fixed(["你自己查"]), _Fixed(["请您稍等。", "请您稍等！", "请您 稍等"]), last_resort=RulesBackend())
+    assert rw.rewrite("你等着", n=3).alternatives == []
     # where fewer differ than asked, the result says so
     res = load_rewriter("rules").rewrite("您好", n=3)
     assert res.alternatives == [] and any("只找到 1 个不同的合格改写" in x for x in res.notes)

@@ -172,3 +172,24 @@ def test_pipeline_asks_the_planner_when_every_candidate_keeps_an_offence(monkeyp
     else:
         assert "您签了字的" in res.target
         assert any("未能改写不得体的分句「您签了字的」" in n for n in res.notes), res.notes
+
+
+def test_word_segmented_transcripts_are_recognised_and_joined():
+    from rewrite.text import is_word_segmented, unsegment
+
+    seg = "嗯 改签 要 收 手续费 的 _ 这 是 规定 你 不 改 就 算了 "
+    assert is_word_segmented(seg)
+    assert unsegment(seg) == "嗯改签要收手续费的，这是规定你不改就算了 "
+    # Latin words, spaced numbers and ordinary replies are not transcripts, and keep their spaces.
+    assert unsegment("可以 在 医保 服务平台 App 上 办 电话 138 1234 5678") == "可以在医保服务平台 App 上办电话138 1234 5678"
+    for text in ("您好，这是App Store的订单", "亲 在的 有什么可以帮您", "iPhone 15 Pro Max 256G 有货"):
+        assert not is_word_segmented(text)
+
+
+@pytest.mark.slow
+def test_a_segmented_transcript_is_rewritten_joined_and_a_fine_one_is_left_alone():
+    rw = _rw()
+    fine = "嗯 好的 女士 我 这边 已经 给您 登记了 _ 师傅 上门 之前 会 先 给您 打电话 的"
+    assert rw.rewrite(fine).target == "好的 女士 我 这边 已经 给您 登记了 _ 师傅 上门 之前 会 先 给您 打电话 的"
+    out = rw.rewrite("嗯 挂号 费 是 系统 收 的 退 不了 _ 你 去 窗口 问 吧").target
+    assert "挂号费是系统收的" in out and "，是，" not in out and "退不了" not in out, out

@@ -51,6 +51,10 @@ APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "
 OFFENDING_SEVERITIES = ("high", "medium")
 #: A dropped clause longer than this is kept and rewritten instead (it may carry content).
 MAX_DROP_CHARS = 16
+#: Nor is a clause dropped that has more content characters than this
+#: (:func:`~rewrite.engines.seq2seq.backend.content_chars`): 急也没用 has 3, 你签了字的 2, while
+#: 您卡被冻结是您自己密码输错了 has 9 and says why the card is frozen.
+MAX_DROP_CONTENT = 6
 
 _PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩](?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
 _NI = re.compile(r"(?<!迷)你(?!们)")
@@ -88,6 +92,16 @@ def _view(masked: str) -> str:
 
 def _has_fact(clause: str) -> bool:
     return bool(PLACEHOLDER_RE.search(clause) or re.search(r"[0-9]", clause))
+
+
+def _droppable(clause: str, cat: str) -> bool:
+    """Whether an offending clause may simply go: pure blame, impatience or brush-off with no fact,
+    short, with little content, and not a decision (来不了, 得您自己出钱)."""
+    from rewrite.engines.seq2seq.backend import content_chars
+
+    return (cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS
+            and len(content_chars(clause)) <= MAX_DROP_CONTENT
+            and not (cat in DECISION_CATEGORIES and _NEGATION.search(clause)) and not _OBLIGATION.search(clause))
 
 
 class PlanBackend:
@@ -167,7 +181,7 @@ class PlanBackend:
         if _STOCK_OFFER in cand:  # the rules' line for a reply that was all brush-off: no clause repair
             cand = ""
         if not cand:
-            return "" if cat in DROP_CATEGORIES and not _has_fact(clause) and not _OBLIGATION.search(clause) else tidy(clause)
+            return "" if _droppable(clause, cat) else tidy(clause)
         still = self._judge(chunk.replace(clause, cand, 1), [(chunk.find(clause), chunk.find(clause) + len(cand))], channel)[0][0] \
             if cand and clause in chunk else cat
         if cand != tidy(clause) and still is None:
@@ -221,8 +235,7 @@ class PlanBackend:
             gen = self._generate(clause, chunk, channel)  # the generator first: a rewrite keeps content
             if gen is not None:
                 plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
-            elif cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS \
-                    and not (cat in DECISION_CATEGORIES and _NEGATION.search(clause)) and not _OBLIGATION.search(clause):
+            elif _droppable(clause, cat):
                 plans.append(ClausePlan(clause, "drop", cat, "", why))
             else:
                 plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, chunk, channel), why))
