@@ -193,7 +193,7 @@ class Rewriter:
         # A word-segmented transcript ("嗯 改签 要 收 手续费 的") that needs rewriting is rewritten from
         # its joined text: the engines read every space as a clause break and would put a comma there.
         flat_keep = [k for chunks, k in zip(chunked, keeps) for _ in chunks]
-        for i in todo:
+        for i in todo if self.guard_fine else ():  # identity returns the draft as it is
             if is_word_segmented(flat[i].source):
                 joined = unsegment(flat[i].source)
                 flat[i] = protect_for_model(joined, keep=flat_keep[i])
@@ -263,7 +263,7 @@ class Rewriter:
                     out = []
                     for c in cands:
                         text = restore(c, flat[i].slots)
-                        fs = check(text, channel=channel).findings
+                        fs = check(text, channel=channel, critic=True).findings  # the critic too, in context
                         if not fs and not placeholder_problems(c, flat[i].slots) and not _dangles(text, positions[i][1]):
                             if self.planner is not None and _surviving(offences[i], text):
                                 held.append(_Choice(text, fs, True, True, why, via))
@@ -273,6 +273,7 @@ class Rewriter:
                                 break  # one is all that is asked for
                     return out
 
+                tried: list[tuple[str, str]] = [(c, self.fallback.name) for c in cs]  # for the least bad
                 choices = passing(cs, self.fallback.name)
                 # With n > 1 the last resort's rewrite is one more acceptable reply, where it differs.
                 if (not choices or n > 1) and self.last_resort is not None:
@@ -283,20 +284,36 @@ class Rewriter:
                         )
                     if not choices:
                         cs = last[k]
+                    tried = [(c, self.last_resort.name) for c in last[k]] + tried
                     choices += passing(last[k], self.last_resort.name)
                 if not choices and self.planner is not None:
                     self._load(self.planner)
                     planned = self.planner.generate([flat[i].masked], n=1, channel=channel,
                                                     **_position_kw(self.planner, [positions[i]]))[0]
+                    tried += [(c, self.planner.name) for c in planned]
                     choices = passing(planned, self.planner.name)
                 if not choices and held:
                     kept = _surviving(offences[i], held[0].text)
                     choices = [_Choice(held[0].text, held[0].findings, True, True,
                                        why + f"；未能改写不得体的分句「{'」「'.join(v.text for v in kept)}」", held[0].via)]
-                if not choices:  # nothing passes: the last resort's (or the fallback's) first, as it is
-                    text = restore(cs[0], flat[i].slots) if cs else flat[i].source
-                    via = self.last_resort.name if self.last_resort is not None else self.fallback.name
-                    choices = [_Choice(text, check(text, channel=channel).findings, True, True, why, via)]
+                if not choices:  # nothing passes: the least bad of every candidate tried, as it is
+                    if tried:
+                        scored = []
+                        for rank, (c, via) in enumerate(tried):
+                            text = restore(c, flat[i].slots)
+                            fs = check(text, channel=channel, critic=True).findings
+                            lost = bool(placeholder_problems(c, flat[i].slots))
+                            scored.append((lost, len(_surviving(offences[i], text)), _penalty(fs), rank, text, fs, via))
+                        _, _, _, _, text, fs, via = min(scored)
+                    else:
+                        text, via = flat[i].source, self.fallback.name
+                        fs = check(text, channel=channel).findings
+                    kept = _surviving(offences[i], text)
+                    if kept:
+                        why += f"；未能改写不得体的分句「{'」「'.join(v.text for v in kept)}」"
+                    elif fs:
+                        why += f"；仍有 {len(fs)} 处不规范：「{'」「'.join(f.text for f in fs[:3])}」"
+                    choices = [_Choice(text, fs, True, True, why, via)]
                 unique: dict[str, _Choice] = {}
                 for ch in choices:
                     unique.setdefault(ch.text, ch)

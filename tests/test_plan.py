@@ -174,6 +174,24 @@ def test_pipeline_asks_the_planner_when_every_candidate_keeps_an_offence(monkeyp
         assert any("未能改写不得体的分句「您签了字的」" in n for n in res.notes), res.notes
 
 
+def test_when_nothing_passes_the_least_bad_candidate_is_taken(monkeypatch):
+    """Every candidate fails: the one that keeps the fewest flagged clauses (then the fewest and
+    mildest findings) is taken, not simply the last resort's, and the note names what is left."""
+    from rewrite import pipeline
+    from rewrite.norms.critic import ClauseVerdict
+
+    draft = "三年内不能销户，您签了字的，喂。"
+    at = draft.index("您签了字的")
+    verdict = ClauseVerdict(at, at + 5, "您签了字的", "blame", 0.9, 0.1)
+    monkeypatch.setattr(pipeline, "_draft_offences", lambda text: [verdict] if "签了字" in text else [])
+    worst = _Echo("fallback")  # keeps the flagged clause and 喂
+    better = _Echo("plan", lambda m: m.replace("您签了字的，", ""))  # drops the clause, keeps 喂
+    rw = pipeline.Rewriter(_Echo("engine"), worst, last_resort=_Echo("rules"), planner=better)
+    res = rw.rewrite(draft, channel="chat")
+    assert "签了字" not in res.target and "喂" in res.target
+    assert any("不规范" in n for n in res.notes), res.notes
+
+
 def test_word_segmented_transcripts_are_recognised_and_joined():
     from rewrite.text import is_word_segmented, unsegment
 

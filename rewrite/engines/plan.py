@@ -42,7 +42,8 @@ DECISION_CATEGORIES = frozenset({"curt", "contradict"})
 _NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
 #: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
 #: rewritten, never dropped, whatever its category.
-_OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办")
+_OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|"
+                         r"(?<!修好)就(?:好|行|可以)了")  # 交了钱就好了: the remedy
 #: Share of a clause's content characters a generated rewrite of it must keep.
 MIN_CLAUSE_COVERAGE = 0.5
 #: Categories that earn an apology at the head of the reply.
@@ -59,8 +60,17 @@ MAX_DROP_CONTENT = 6
 _PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩](?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
 _NI = re.compile(r"(?<!迷)你(?!们)")
 _STOCK_OFFER = "请问还有什么可以帮您"
+#: The offer of help after a deflection (once per reply, and not where the clause gives a route).
+_OFFER = "我可以帮您联系相关部门"
+#: A deflection that already names where to turn (a number, a line to call): no offer beside it.
+_ROUTE = re.compile(r"打|电话|热线|专线|拨|联系|找|问|去|<(?:PHONE|NUM|ID)\d+>|\d{3}")
+#: First characters that start a subject, not a verb: no 请您 in front (请您师傅都说了 is garbled).
+_NOT_A_VERB = frozenset("这那我他她它师系机如因所但可要是在有对")
 _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
+#: A greeting that opens a reply (the apology goes after it).
+_GREETING = re.compile(r"^(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|[^，,。！!\s]{1,8}(?:您好|你好))[，,！!\s]+)+")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
+_SIGNATURE = re.compile(r"[，,。\s]*(小编|小沃|小U)$")
 _END = re.compile(r"[。！？!?~～…\]）)]$|小编$|小沃$|小U$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -186,10 +196,12 @@ class PlanBackend:
             if cand and clause in chunk else cat
         if cand != tidy(clause) and still is None:
             return cand
-        if cat == "command" and not cand.startswith(("请", "麻烦", "建议")):
-            cand = "请您" + re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
-        elif cat == "deflect" and "帮您" not in cand:
-            cand = cand + "，我可以帮您联系相关部门"
+        bare = re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
+        if cat == "command" and not cand.startswith(("请", "麻烦", "建议")) and "可以" not in cand \
+                and bare and bare[0] not in _NOT_A_VERB:
+            cand = "请您" + bare
+        elif cat == "deflect" and "帮您" not in chunk and not _ROUTE.search(chunk):
+            cand = cand + "，" + _OFFER
         return cand
 
     def _generate(self, clause: str, chunk: str, channel: str) -> str | None:
@@ -263,9 +275,16 @@ class PlanBackend:
                 text += {"。": "，", ".": "，", ",": "，", "!": "！", "?": "？", ";": "；"}.get(mark, mark) or "，"
             text += p.output
             prev_end = e
+        sig = _SIGNATURE.search(text)  # a Weibo signature stays last: …。感谢您的理解。小编
+        signature, text = (sig.group(1), text[: sig.start()]) if sig and sig.start() > 0 else ("", text)
+        first = text.find(_OFFER)  # one offer of help per reply
+        if first >= 0:
+            text = text[: first + len(_OFFER)] + text[first + len(_OFFER):].replace("，" + _OFFER, "")
         cats = {p.category for p in offended}
         if starts and cats & APOLOGY_CATEGORIES and not _APOLOGY.search(text):
-            text = ("非常抱歉，" + text) if text else "非常抱歉"
+            greet = _GREETING.match(text)  # 您好，非常抱歉，… (never 非常抱歉，您好，…)
+            text = (text[: greet.end()] + "非常抱歉，" + text[greet.end():]) if greet else \
+                (("非常抱歉，" + text) if text else "非常抱歉")
         if "contradict" in cats and not re.search(r"核实|确认|查", text):
             text = (text + "，" if text else "") + "我再帮您核实一下"
         if not pieces and not text:
@@ -275,7 +294,7 @@ class PlanBackend:
             text += "。"
         if ends and cats & {"refuse", "deflect"} and not _CLOSED.search(text):
             text += "感谢您的理解。"
-        return text, plans
+        return text + signature, plans
 
     # -- the Backend protocol ---------------------------------------------------------------------
     def generate(self, chunks: Sequence[str], *, n: int = 1, channel: str = "phone",
