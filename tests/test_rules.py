@@ -350,6 +350,8 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("活动昨天结束了 早干嘛去了", "活动昨天结束了", "为什么去了"),
     ("退款已经退了 别再问我们了", "退款已经退了", "我们了"),
     ("违约金由持卡人自行承担，银行概不负责。", "概不负责", "概暂时无法"),
+    ("运费发票要月结客户才开 你是散单 开不了", "暂时无法开具", "暂时无法开启"),
+    ("电话里销不了户", "暂时无法销户", "注销户"),
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
     """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
