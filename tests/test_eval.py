@@ -344,3 +344,14 @@ def test_ablation_variants_load_the_pipeline_without_planner_or_gate():
     assert full.rewriter.planner is not None and full.rewriter.guard_fine
     assert noplan.rewriter.planner is None and noplan.rewriter.guard_fine
     assert bare.rewriter.planner is None and not bare.rewriter.guard_fine
+
+
+def test_attribution_counts_each_offending_draft_once():
+    from rewrite.evaluation.attribution import attribute
+
+    items = [{"draft": "你等着", "must_fix": ["你等着"]},
+             {"draft": "您好，请问有什么可以帮您？", "must_fix": []},
+             {"draft": "您好，已为您登记。", "must_fix": ["已为您登记"]}]
+    got = attribute("rules", items)
+    assert got["offending_drafts"] == 2 and sum(got["written_by"].values()) == 2
+    assert got["written_by"].get("unchanged") == 1  # the polite draft comes back as it was
