@@ -352,6 +352,7 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("违约金由持卡人自行承担，银行概不负责。", "概不负责", "概暂时无法"),
     ("运费发票要月结客户才开 你是散单 开不了", "暂时无法开具", "暂时无法开启"),
     ("电话里销不了户", "暂时无法销户", "注销户"),
+    ("行李箱轮子坏了是正常磨损 不赔", "暂时无法赔付", "暂时无法赔。"),
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
     """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
@@ -363,3 +364,12 @@ def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone
 def test_unavoidable_and_unforgettable_are_not_refusals(rules):
     for text in ("等待免不了，我们会尽快。", "您放心，我们忘不了您的预约。"):
         assert "暂时无法" not in rules.rewrite(text, channel="chat").target
+
+
+def test_a_bare_refusal_gets_regret_and_a_signature_stays_last(rules):
+    """A refusal by verb+不了 or 不赔 gets the refusal frame (the engine issue: a refusal gets an
+    apology); on a Weibo reply the close goes before the signature, never after it."""
+    out = rules.rewrite("大额取现要提前一天预约 今天取不了", channel="phone").target
+    assert out.startswith("非常抱歉") and out.endswith("感谢您的理解。"), out
+    out = rules.rewrite("条款里写得很清楚，不在保障范围，不赔。小编", channel="chat").target
+    assert out.endswith("感谢您的理解。小编") and "小编。" not in out, out

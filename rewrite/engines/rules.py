@@ -159,6 +159,9 @@ _QUESTION_END = re.compile(r"(?:^|[。！？!?，,；;])(?:请问[^。！？!?�
 _CLOSED_END = re.compile(r"(?:[~～)）\]>]|小编|小沃|小U|小二|客服)$")
 
 
+_SIGNATURE = re.compile(r"[，,。\s]*(小编|小沃|小U)$")
+
+
 def _finish(text: str) -> str:
     """Close with an end mark: a question mark after a question (…吗, a last clause 请问…), else a
     full stop; nothing after a tilde, an emoticon code, a signature or a placeholder."""
@@ -180,7 +183,7 @@ def _before_suffix(text: str) -> str:
 
 def _add_prefix(text: str, prefix: str) -> str:
     """Put the frame after a leading greeting (您好，非常抱歉，…) rather than before it."""
-    m = re.match(r"^(?:您好|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲)[，,！!]?", text)
+    m = re.match(r"^(?:您好|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲|好的)[，,！!]?", text)
     if m and not prefix.startswith(("您好", "早上好", "上午好", "中午好", "下午好", "晚上好")):
         head = m.group(0).rstrip("，,！!") + "，"
         return head + prefix + text[m.end():]
@@ -303,7 +306,11 @@ class RulesBackend:
                 and not _has_frame(body, suffix)
                 and not any(re.search(p, _finish(body)) for p in scenario.skip_suffix_if)
             ):
-                body = _before_suffix(body) + suffix if body else suffix
+                sig = _SIGNATURE.search(body)  # a Weibo signature stays last: …。感谢您的理解。小编
+                if sig and sig.start() > 0:
+                    body = _before_suffix(body[: sig.start()]) + suffix + sig.group(1)
+                else:
+                    body = _before_suffix(body) + suffix if body else suffix
         if not _TRAILING.sub("", body).strip("，,"):
             body = "请问还有什么可以帮您？"
         body = _finish(body)
