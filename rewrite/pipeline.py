@@ -259,11 +259,18 @@ class Rewriter:
 
                 held: list[_Choice] = []  # pass the rules but keep a clause the critic heard offend
 
+                checked: dict[str, list[Finding]] = {}  # text → its findings, checked once
+
+                def findings(text: str) -> list[Finding]:
+                    if text not in checked:
+                        checked[text] = check(text, channel=channel, critic=True).findings  # the critic too, in context
+                    return checked[text]
+
                 def passing(cands: Sequence[str], via: str) -> list[_Choice]:
                     out = []
                     for c in cands:
                         text = restore(c, flat[i].slots)
-                        fs = check(text, channel=channel, critic=True).findings  # the critic too, in context
+                        fs = findings(text)
                         if not fs and not placeholder_problems(c, flat[i].slots) and not _dangles(text, positions[i][1]):
                             if self.planner is not None and _surviving(offences[i], text):
                                 held.append(_Choice(text, fs, True, True, why, via))
@@ -301,7 +308,7 @@ class Rewriter:
                         scored = []
                         for rank, (c, via) in enumerate(tried):
                             text = restore(c, flat[i].slots)
-                            fs = check(text, channel=channel, critic=True).findings
+                            fs = findings(text)
                             lost = bool(placeholder_problems(c, flat[i].slots))
                             scored.append((lost, len(_surviving(offences[i], text)), _penalty(fs), rank, text, fs, via))
                         _, _, _, _, text, fs, via = min(scored)

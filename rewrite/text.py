@@ -182,6 +182,17 @@ def unsegment(text: str) -> str:
     return lead + _WORD_GAP.sub("", body) + trail
 
 
+#: A Weibo helpdesk signature closing a reply (…感谢您的理解。小编).
+_SIGNATURE = re.compile(r"[，,。\s]*(小编|小沃|小U)$")
+
+
+def split_signature(text: str) -> tuple[str, str]:
+    """``(body, signature)``: a closing Weibo signature split off, so that a close added to the
+    reply goes before it; ``(text, "")`` when there is none, or nothing but the signature."""
+    m = _SIGNATURE.search(text)
+    return (text[: m.start()], m.group(1)) if m and m.start() > 0 else (text, "")
+
+
 def _split_keep(text: str, pattern: re.Pattern[str]) -> list[str]:
     pieces: list[str] = []
     pos = 0

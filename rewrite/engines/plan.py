@@ -33,6 +33,7 @@ from typing import Sequence
 
 from rewrite.norms.critic import clause_spans
 from rewrite.protect import PLACEHOLDER_RE
+from rewrite.text import split_signature
 
 #: Categories whose clause goes when it carries no fact.
 DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contradict"})
@@ -70,7 +71,6 @@ _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
 #: A greeting that opens a reply (the apology goes after it).
 _GREETING = re.compile(r"^(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|[^，,。！!\s]{1,8}(?:您好|你好))[，,！!\s]+)+")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
-_SIGNATURE = re.compile(r"[，,。\s]*(小编|小沃|小U)$")
 _END = re.compile(r"[。！？!?~～…\]）)]$|小编$|小沃$|小U$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -275,8 +275,7 @@ class PlanBackend:
                 text += {"。": "，", ".": "，", ",": "，", "!": "！", "?": "？", ";": "；"}.get(mark, mark) or "，"
             text += p.output
             prev_end = e
-        sig = _SIGNATURE.search(text)  # a Weibo signature stays last: …。感谢您的理解。小编
-        signature, text = (sig.group(1), text[: sig.start()]) if sig and sig.start() > 0 else ("", text)
+        text, signature = split_signature(text)  # a Weibo signature stays last: …。感谢您的理解。小编
         first = text.find(_OFFER)  # one offer of help per reply
         if first >= 0:
             text = text[: first + len(_OFFER)] + text[first + len(_OFFER):].replace("，" + _OFFER, "")

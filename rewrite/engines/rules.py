@@ -30,6 +30,7 @@ from typing import Sequence
 
 from rewrite.norms.load import Phrasebook, Scenario, load_phrasebook, load_replacements, prompts_dir
 from rewrite.protect import PLACEHOLDER_RE
+from rewrite.text import split_signature
 
 _END_MARKS = "。！？!?…"
 _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
@@ -157,9 +158,6 @@ _QUESTION_END = re.compile(r"(?:^|[。！？!?，,；;])(?:请问[^。！？!?�
 #: A reply that already ends like this is closed: a tilde, an emoticon code or masked token
 #: ([微笑], #E-s[数字x]), a placeholder, a Weibo signature (小编, -小沃) or a closing bracket.
 _CLOSED_END = re.compile(r"(?:[~～)）\]>]|小编|小沃|小U|小二|客服)$")
-
-
-_SIGNATURE = re.compile(r"[，,。\s]*(小编|小沃|小U)$")
 
 
 def _finish(text: str) -> str:
@@ -306,11 +304,8 @@ class RulesBackend:
                 and not _has_frame(body, suffix)
                 and not any(re.search(p, _finish(body)) for p in scenario.skip_suffix_if)
             ):
-                sig = _SIGNATURE.search(body)  # a Weibo signature stays last: …。感谢您的理解。小编
-                if sig and sig.start() > 0:
-                    body = _before_suffix(body[: sig.start()]) + suffix + sig.group(1)
-                else:
-                    body = _before_suffix(body) + suffix if body else suffix
+                head, signature = split_signature(body)  # a Weibo signature stays last: …。感谢您的理解。小编
+                body = _before_suffix(head) + suffix + signature if body else suffix
         if not _TRAILING.sub("", body).strip("，,"):
             body = "请问还有什么可以帮您？"
         body = _finish(body)
