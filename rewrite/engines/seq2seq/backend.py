@@ -172,9 +172,10 @@ class Seq2SeqBackend:
                 self._translator = ctranslate2.Translator(str(ct2_dir), device="cpu", compute_type="int8", intra_threads=self.threads, inter_threads=1)
             else:
                 import torch
-                from transformers import AutoModelForSeq2SeqLM
 
-                self._model = AutoModelForSeq2SeqLM.from_pretrained(str(self.model_dir), local_files_only=True)
+                from rewrite.engines.seq2seq.pointer import load_model
+
+                self._model = load_model(self.model_dir)
                 self._model.eval()
                 self._torch = torch
             self.engine = engine
@@ -292,6 +293,8 @@ class Seq2SeqBackend:
         return [[(self._tok.detokenize(h), float(s)) for h, s in zip(r.hypotheses, r.scores)] for r in results]
 
     def _generate_hf(self, sources: list[list[str]], n: int, beams: int) -> list[list[tuple[str, float]]]:
+        from rewrite.engines.seq2seq.pointer import generate_kwargs
+
         torch = self._torch
         tok = self._tok
         out: list[list[tuple[str, float]]] = []
@@ -320,6 +323,7 @@ class Seq2SeqBackend:
                     output_scores=True,
                     return_dict_in_generate=True,
                     bad_words_ids=[[tok.unk_id]],
+                    **generate_kwargs(self._model, input_ids),
                 )
             seqs, scores = gen.sequences, gen.sequences_scores
             for row, i in enumerate(idx):

@@ -51,6 +51,9 @@ def convert(model_dir: str | Path, quantization: str = "int8", force: bool = Tru
     from rewrite.engines.seq2seq.tokenizer import CharTokenizer
 
     model_dir = Path(model_dir)
+    cfg_path = model_dir / "config.json"
+    if cfg_path.is_file() and json.loads(cfg_path.read_text(encoding="utf-8")).get("pointer_generator"):
+        raise RewriteError(f"{model_dir} 是带复制机制（pointer-generator）的模型，CTranslate2 无法运行它的复制头；请用 engine='hf'。")
     tok = CharTokenizer.load(model_dir)
     out = model_dir / CT2_SUBDIR
 

@@ -65,6 +65,12 @@ class ModelArguments:
     ffn_dim: int = field(default=1024, metadata={"help": "Feed-forward size."})
     dropout: float = field(default=0.1, metadata={"help": "Dropout."})
     max_positions: int = field(default=256, metadata={"help": "Longest sequence in tokens; longer examples are dropped."})
+    pointer: bool = field(
+        default=False,
+        metadata={"help": "Give the model a copy mechanism (a pointer-generator head, see "
+                  "rewrite/engines/seq2seq/pointer.py): a fresh model gets one, and a --base-model without one "
+                  "gets a fresh copy head on its weights. Such a model runs on the transformers engine."},
+    )
 
 
 @dataclass
@@ -364,15 +370,19 @@ def _vocab_texts(path: str | None) -> list[str]:
 
 def build_model(margs: ModelArguments, tok) -> Any:
     """A fresh BART from ``margs``, or ``--base-model`` loaded and resized to the tokenizer."""
-    from transformers import AutoModelForSeq2SeqLM, BartConfig, BartForConditionalGeneration
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    from rewrite.engines.seq2seq.pointer import PointerBartForConditionalGeneration, is_pointer, load_model
 
     if margs.base_model:
         base = Path(margs.base_model)
         if not (base / "config.json").is_file():
             raise RewriteError(f"--base-model {base} 不是模型目录（缺少 config.json）：请指向 save_pretrained 保存的目录。")
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(base), local_files_only=True)
+        model = load_model(base)
         if model.get_input_embeddings().num_embeddings != len(tok):
             model.resize_token_embeddings(len(tok))
+        if margs.pointer and not is_pointer(model.config):
+            model = PointerBartForConditionalGeneration.from_plain(model)
     else:
         config = BartConfig(
             vocab_size=len(tok),
@@ -394,7 +404,7 @@ def build_model(margs: ModelArguments, tok) -> Any:
             decoder_start_token_id=tok.bos_id,
             forced_eos_token_id=tok.eos_id,
         )
-        model = BartForConditionalGeneration(config)
+        model = (PointerBartForConditionalGeneration if margs.pointer else BartForConditionalGeneration)(config)
     for key, value in (("pad_token_id", tok.pad_id), ("bos_token_id", tok.bos_id), ("eos_token_id", tok.eos_id), ("decoder_start_token_id", tok.bos_id)):
         setattr(model.config, key, value)
         setattr(model.generation_config, key, value)
@@ -442,6 +452,8 @@ def evaluate(model, tok, examples: list[Example], *, beams: int = 1, batch_size:
     import torch
     from sacrebleu.metrics import CHRF
 
+    from rewrite.engines.seq2seq.pointer import generate_kwargs
+
     if not examples:
         return {}
     model.eval()
@@ -451,7 +463,8 @@ def evaluate(model, tok, examples: list[Example], *, beams: int = 1, batch_size:
             batch = examples[i : i + batch_size]
             enc = encode_batch(tok, batch, model.config.max_position_embeddings)
             max_new = min(model.config.max_position_embeddings - 2, int(enc["input_ids"].shape[1] * 2) + 20)
-            out = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams, max_new_tokens=max_new, do_sample=False)
+            out = model.generate(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], num_beams=beams, max_new_tokens=max_new,
+                                 do_sample=False, **generate_kwargs(model, enc["input_ids"]))
             preds += [tok.decode(seq.tolist()) for seq in out]
     model.train()
     ok = [not placeholder_problems(p, ex.slots) for p, ex in zip(preds, examples)]
@@ -530,7 +543,7 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
     """Train and save; returns the metrics also written to ``all_results.json``."""
     import torch
     from tqdm.auto import tqdm
-    from transformers import AutoModelForSeq2SeqLM, set_seed
+    from transformers import set_seed
 
     from rewrite.engines.seq2seq.tokenizer import CharTokenizer
 
@@ -571,7 +584,9 @@ def train(margs: ModelArguments, dargs: DataArguments, targs: TrainingArguments)
 
     if resume_from is not None:
         tok = CharTokenizer.load(resume_from)
-        model = AutoModelForSeq2SeqLM.from_pretrained(str(resume_from), local_files_only=True)
+        from rewrite.engines.seq2seq.pointer import load_model
+
+        model = load_model(resume_from)
     else:
         texts = [t for ex in train_ex for t in (ex.source, ex.target)] + [ex.source for ex in val_ex] + _vocab_texts(dargs.vocab_texts)
         base_tok = Path(margs.base_model) if margs.base_model else None
