@@ -66,13 +66,15 @@ class PointerBartForConditionalGeneration(BartForConditionalGeneration):
     @classmethod
     def from_plain(cls, plain: BartForConditionalGeneration) -> "PointerBartForConditionalGeneration":
         """A pointer model with ``plain``'s weights and a fresh copy head (p_gen ≈ 0.88)."""
-        config = plain.config
+        import copy
+
+        config = copy.deepcopy(plain.config)
         config.pointer_generator = True
         model = cls(config)
         missing, unexpected = model.load_state_dict(plain.state_dict(), strict=False)
         assert not unexpected, unexpected
         assert all(k.startswith("copy_") for k in missing), missing
-        model.generation_config = plain.generation_config
+        model.generation_config = copy.deepcopy(plain.generation_config)
         return model
 
     def forward(self, input_ids=None, attention_mask=None, decoder_input_ids=None, decoder_attention_mask=None,
