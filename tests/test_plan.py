@@ -211,3 +211,28 @@ def test_a_segmented_transcript_is_rewritten_joined_and_a_fine_one_is_left_alone
     assert rw.rewrite(fine).target == "好的 女士 我 这边 已经 给您 登记了 _ 师傅 上门 之前 会 先 给您 打电话 的"
     out = rw.rewrite("嗯 挂号 费 是 系统 收 的 退 不了 _ 你 去 窗口 问 吧").target
     assert "挂号费是系统收的" in out and "，是，" not in out and "退不了" not in out, out
+
+
+def test_a_space_beside_a_latin_word_is_not_a_clause_break():
+    """"PS5 手柄 Drift 是你用的问题" once came back as "PS5，手柄，Drift，…": a Latin word, URL or
+    e-mail keeps its spaces; a space between Chinese words still breaks the clause."""
+    from rewrite.engines.plan import _spans
+
+    def clauses(t):
+        return [t[s:e] for s, e in _spans(t)]
+
+    assert clauses("亲 <EN1> <ENT1> <EN2> 是你用的问题 我们质检都是 <EN3> 的") == \
+        ["亲 <EN1> <ENT1> <EN2> 是你用的问题", "我们质检都是 <EN3> 的"]
+    assert clauses("订单状态你自己上 <URL1> 查 别老问我") == ["订单状态你自己上 <URL1> 查", "别老问我"]
+    assert clauses("App 闪退你卸载重装一下 还不行就没办法了") == ["App 闪退你卸载重装一下", "还不行就没办法了"]
+
+
+def test_rules_keep_the_space_after_a_number_word():
+    """5G 信号 and Model 3 充电慢 keep their space (never 5G，信号); Chinese words still get commas."""
+    from rewrite.engines.rules import RulesBackend
+
+    rb = RulesBackend()
+    out = rb.generate(["<NUM1> 信号不好是基站问题 跟你手机没关系"], n=1, channel="chat")[0][0]
+    assert "<NUM1> 信号不好" in out and "问题，" in out
+    out = rb.generate(["<EN1> <NUM1> 充电慢肯定是你家桩的问题"], n=1, channel="chat")[0][0]
+    assert "<EN1> <NUM1> 充电慢" in out

@@ -100,6 +100,23 @@ def _view(masked: str) -> str:
     return PLACEHOLDER_RE.sub("0", masked)
 
 
+_LATIN_END = re.compile(r"(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL)\d+>)$")
+_LATIN_START = re.compile(r"^(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL)\d+>)")
+
+
+def _spans(chunk: str) -> list[tuple[int, int]]:
+    """The clauses of a masked chunk (:func:`clause_spans`), except that a space beside a Latin
+    word stays a space: "PS5 手柄 Drift 是您用的问题" is one clause, never "PS5，手柄，Drift，…"."""
+    out: list[tuple[int, int]] = []
+    for s, e in clause_spans(chunk):
+        if out and chunk[out[-1][1]:s].strip(" ") == "" and \
+                (_LATIN_END.search(chunk[out[-1][0]:out[-1][1]]) or _LATIN_START.search(chunk[s:e])):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
+    return out
+
+
 def _has_fact(clause: str) -> bool:
     return bool(PLACEHOLDER_RE.search(clause) or re.search(r"[0-9]", clause))
 
@@ -234,7 +251,7 @@ class PlanBackend:
 
     def plan_chunk(self, chunk: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> tuple[str, list[ClausePlan]]:
         """The planned rewrite of one masked chunk and the per-clause plan."""
-        spans = clause_spans(chunk)
+        spans = _spans(chunk)
         if not spans:
             return chunk, []
         verdicts = self._judge(chunk, spans, channel)
