@@ -227,12 +227,13 @@ def test_a_space_beside_a_latin_word_is_not_a_clause_break():
     assert clauses("App 闪退你卸载重装一下 还不行就没办法了") == ["App 闪退你卸载重装一下", "还不行就没办法了"]
 
 
-def test_rules_keep_the_space_after_a_number_word():
-    """5G 信号 and Model 3 充电慢 keep their space (never 5G，信号); Chinese words still get commas."""
+
+def test_rules_keep_the_space_beside_a_latin_word_but_comma_a_number():
+    """Model 3 keeps its space (an EN token); 您才860 暂时无法兑换 gets its comma (a number ends a clause)."""
     from rewrite.engines.rules import RulesBackend
 
     rb = RulesBackend()
-    out = rb.generate(["<NUM1> 信号不好是基站问题 跟你手机没关系"], n=1, channel="chat")[0][0]
-    assert "<NUM1> 信号不好" in out and "问题，" in out
-    out = rb.generate(["<EN1> <NUM1> 充电慢肯定是你家桩的问题"], n=1, channel="chat")[0][0]
-    assert "<EN1> <NUM1> 充电慢" in out
+    out = rb.generate(["<EN1> 充电慢肯定是你家桩的问题 跟车没关系"], n=1, channel="chat")[0][0]
+    assert "<EN1> 充电慢" in out and "问题，" in out
+    out = rb.generate(["你才<NUM1> 兑不了啊"], n=1, channel="chat")[0][0]
+    assert "<NUM1>，" in out
