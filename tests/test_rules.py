@@ -382,3 +382,15 @@ def test_a_bare_refusal_gets_regret_and_a_signature_stays_last(rules):
     assert out.startswith("非常抱歉") and out.endswith("感谢您的理解。"), out
     out = rules.rewrite("条款里写得很清楚，不在保障范围，不赔。小编", channel="chat").target
     assert out.endswith("感谢您的理解。小编") and "小编。" not in out, out
+
+
+@pytest.mark.parametrize("draft, want, gone", [
+    ("快递慢不关我们事 找快递去", "快递慢，我们这边暂时无法处理", "协调处理"),
+    ("这个跟我们没关系", "这个问题我们这边暂时无法处理", "协调处理"),
+    ("液体不收的 规定 你拿回去吧", "这是相关规定", "，规定，"),
+])
+def test_shirking_is_declined_not_turned_into_a_promise(rules, draft, want, gone):
+    """不关我们事 beside a referral once became 我为您协调处理 (a promise the referral contradicts);
+    a bare 规定 becomes 这是相关规定."""
+    out = rules.rewrite(draft, channel="phone").target
+    assert want in out and gone not in out, out
