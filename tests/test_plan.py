@@ -237,3 +237,23 @@ def test_rules_keep_the_space_beside_a_latin_word_but_comma_a_number():
     assert "<EN1> 充电慢" in out and "问题，" in out
     out = rb.generate(["你才<NUM1> 兑不了啊"], n=1, channel="chat")[0][0]
     assert "<NUM1>，" in out
+
+
+def test_a_clause_nothing_repairs_goes_when_it_carries_no_fact_or_decision():
+    """When no candidate rewrites a blaming or arguing clause, sending it as it is would be worse than
+    leaving it out; a fact, an obligation or a decision (来不了) is never left out."""
+    from rewrite.engines.plan import _droppable
+
+    for clause, cat in (("到时候别说没提醒您", "blame"), ("又不影响用", "curt"), ("不用再问了", "curt"),
+                        ("我们怎么知道要轻拿轻放", "rhetorical")):
+        assert not _droppable(clause, cat) and _droppable(clause, cat, unrepaired=True), clause
+    for clause, cat in (("师傅来不了", "curt"), ("彩铃<AMT1>是您自己开的", "blame"), ("得您自己出钱", "blame"),
+                        ("我们没乱扣", "contradict"), ("请您自己改下路由器", "command")):
+        assert not _droppable(clause, cat, unrepaired=True), clause
+
+
+def test_an_unrepairable_threat_is_left_out_and_the_facts_stay():
+    from rewrite import load_rewriter
+
+    out = load_rewriter("seq2seq").rewrite("你已经欠费12.6了 明天再不交就停机 到时候别说没提醒你", channel="phone").target
+    assert "12.6" in out and "停机" in out and "没提醒" not in out, out

@@ -41,6 +41,9 @@ DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contr
 #: it is rewritten, never dropped.
 DECISION_CATEGORIES = frozenset({"curt", "contradict"})
 _NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
+#: A negation that argues rather than decides (又不影响用, 不用再问了, 不是坑您): when nothing repairs
+#: such a clause it may go, though a curt clause with a negation otherwise stays (来不了).
+_RHETORIC = re.compile(r"又(?:不|没)|不用再|别再|不是坑|有什么用|有啥用|怎么知道")
 #: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
 #: rewritten, never dropped, whatever its category.
 _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|"
@@ -57,6 +60,8 @@ MAX_DROP_CHARS = 16
 #: (:func:`~rewrite.engines.seq2seq.backend.content_chars`): 急也没用 has 3, 你签了字的 2, while
 #: 您卡被冻结是您自己密码输错了 has 9 and says why the card is frozen.
 MAX_DROP_CONTENT = 6
+#: The longest offending clause dropped when nothing repairs it (see :func:`_droppable`).
+MAX_UNREPAIRED_DROP_CHARS = 20
 
 _PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩](?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
 _NI = re.compile(r"(?<!迷)你(?!们)")
@@ -121,14 +126,21 @@ def _has_fact(clause: str) -> bool:
     return bool(PLACEHOLDER_RE.search(clause) or re.search(r"[0-9]", clause))
 
 
-def _droppable(clause: str, cat: str) -> bool:
+def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
     """Whether an offending clause may simply go: pure blame, impatience or brush-off with no fact,
-    short, with little content, and not a decision (来不了, 得您自己出钱)."""
+    short, with little content, and not a decision (来不了, 得您自己出钱). ``unrepaired``: nothing
+    rewrote it acceptably, so the alternative is sending it as it is; then a longer blaming or
+    impatient clause goes too (到时候别说没提醒您, 我们怎么知道要轻拿轻放), up to
+    :data:`MAX_UNREPAIRED_DROP_CHARS`, still never one with a fact or a decision."""
     from rewrite.engines.seq2seq.backend import content_chars
 
-    return (cat in DROP_CATEGORIES and not _has_fact(clause) and len(clause) <= MAX_DROP_CHARS
-            and len(content_chars(clause)) <= MAX_DROP_CONTENT
-            and not (cat in DECISION_CATEGORIES and _NEGATION.search(clause)) and not _OBLIGATION.search(clause))
+    if cat not in DROP_CATEGORIES or _has_fact(clause) or _OBLIGATION.search(clause):
+        return False
+    if cat in DECISION_CATEGORIES and _NEGATION.search(clause) and not (unrepaired and _RHETORIC.search(clause)):
+        return False
+    if unrepaired:
+        return len(clause) <= MAX_UNREPAIRED_DROP_CHARS
+    return len(clause) <= MAX_DROP_CHARS and len(content_chars(clause)) <= MAX_DROP_CONTENT
 
 
 class PlanBackend:
@@ -199,7 +211,7 @@ class PlanBackend:
         return out
 
     # -- one clause -----------------------------------------------------------------------------
-    def _repair(self, clause: str, cat: str, chunk: str, channel: str) -> str:
+    def _repair(self, clause: str, cat: str, chunk: str, channel: str, alone: bool = False) -> str:
         """The rules rewrite of one clause (no frame); when that still offends (re-judged in the
         reply's context), the category's repair: 请您 before a command, an offer of help after a
         deflection. Regret for a refusal comes once, from the frame."""
@@ -213,6 +225,8 @@ class PlanBackend:
             if cand and clause in chunk else cat
         if cand != tidy(clause) and still is None:
             return cand
+        if not alone and _droppable(clause, cat, unrepaired=True):
+            return ""  # nothing repairs it and it carries no fact: it goes, the frame speaks for it
         bare = re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
         if cat == "command" and not cand.startswith(("请", "麻烦", "建议")) and "可以" not in cand \
                 and bare and bare[0] not in _NOT_A_VERB:
@@ -251,6 +265,8 @@ class PlanBackend:
 
     def plan_chunk(self, chunk: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> tuple[str, list[ClausePlan]]:
         """The planned rewrite of one masked chunk and the per-clause plan."""
+        from rewrite.engines.seq2seq.backend import content_chars
+
         spans = _spans(chunk)
         if not spans:
             return chunk, []
@@ -267,7 +283,11 @@ class PlanBackend:
             elif _droppable(clause, cat):
                 plans.append(ClausePlan(clause, "drop", cat, "", why))
             else:
-                plans.append(ClausePlan(clause, "rewrite", cat, self._repair(clause, cat, chunk, channel), why))
+                # A clause is "alone" when no other clause of the reply says anything: it is never dropped.
+                alone = not any(len(content_chars(chunk[s2:e2])) >= 2 for s2, e2 in spans if (s2, e2) != (s, e))
+                repaired = self._repair(clause, cat, chunk, channel, alone)
+                plans.append(ClausePlan(clause, "rewrite" if repaired else "drop", cat, repaired,
+                                        why + ([] if repaired else ["无法改写，且不含事实：删去"])))
         offended = [p for p in plans if p.action != "keep"]
         if not offended:
             # Nothing offends: the draft as it was, tidied, separators and spacing untouched.
