@@ -388,9 +388,12 @@ def test_a_bare_refusal_gets_regret_and_a_signature_stays_last(rules):
     ("快递慢不关我们事 找快递去", "快递慢，我们这边暂时无法处理", "协调处理"),
     ("这个跟我们没关系", "这个问题我们这边暂时无法处理", "协调处理"),
     ("液体不收的 规定 你拿回去吧", "这是相关规定", "，规定，"),
+    ("登记好了 48小时内有人联系你 别催", "48小时内有人联系您", "催"),
+    ("投诉还在处理 别天天打来问了 有结果会打给你的", "有结果会打给您的", "打来问"),
+    ("你名下已经5个了,再办不了,别为难我了", "无法再办理", "为难"),
 ])
 def test_shirking_is_declined_not_turned_into_a_promise(rules, draft, want, gone):
     """不关我们事 beside a referral once became 我为您协调处理 (a promise the referral contradicts);
-    a bare 规定 becomes 这是相关规定."""
+    a bare 规定 becomes 这是相关规定; 别催 / 别天天打来问了 go whole (请不要催 still scolds)."""
     out = rules.rewrite(draft, channel="phone").target
     assert want in out and gone not in out, out
