@@ -247,6 +247,7 @@ def test_a_clause_nothing_repairs_goes_when_it_carries_no_fact_or_decision():
     for clause, cat in (("到时候别说没提醒您", "blame"), ("又不影响用", "curt"), ("不用再问了", "curt"),
                         ("网速慢您冲我发火有什么用呢", "rhetorical")):
         assert not _droppable(clause, cat) and _droppable(clause, cat, unrepaired=True), clause
+    assert not _droppable("人就走了", "curt") and not _droppable("人就走了", "curt", unrepaired=True)  # a terse fact
     for clause, cat in (("师傅来不了", "curt"), ("彩铃<AMT1>是您自己开的", "blame"), ("得您自己出钱", "blame"),
                         ("我们没乱扣", "contradict"), ("请您自己改下路由器", "command")):
         assert not _droppable(clause, cat, unrepaired=True), clause

@@ -35,8 +35,9 @@ from rewrite.norms.critic import clause_spans
 from rewrite.protect import PLACEHOLDER_RE
 from rewrite.text import split_signature
 
-#: Categories whose clause goes when it carries no fact.
-DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "curt", "contradict"})
+#: Categories whose clause goes when it carries no fact. A curt clause is not among them: it is
+#: often a terse fact (人就走了, 明天吧) and dropping it changed the meaning (judged fact_changed).
+DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "contradict"})
 #: A curt or contradicting clause with a negation may carry the decision itself (来不了, 没有少发):
 #: it is rewritten, never dropped.
 DECISION_CATEGORIES = frozenset({"curt", "contradict"})
@@ -134,7 +135,9 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
     :data:`MAX_UNREPAIRED_DROP_CHARS`, still never one with a fact or a decision."""
     from rewrite.engines.seq2seq.backend import content_chars
 
-    if cat not in DROP_CATEGORIES or _has_fact(clause) or _OBLIGATION.search(clause):
+    if _has_fact(clause) or _OBLIGATION.search(clause):
+        return False
+    if cat not in DROP_CATEGORIES and not (unrepaired and cat == "curt" and _RHETORIC.search(clause)):
         return False
     if cat in DECISION_CATEGORIES and _NEGATION.search(clause) and not (unrepaired and _RHETORIC.search(clause)):
         return False
