@@ -45,6 +45,8 @@ _NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
 #: A negation that argues rather than decides (又不影响用, 不用再问了, 不是坑您): when nothing repairs
 #: such a clause it may go, though a curt clause with a negation otherwise stays (来不了).
 _RHETORIC = re.compile(r"又(?:不|没)|不用再|别再|不是坑|有什么用|有啥用|怎么知道")
+#: A copula that gives a cause or a diagnosis (是您自己跳闸了); 不是 argues and does not count.
+_CAUSE = re.compile(r"(?<!不)是")
 #: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
 #: rewritten, never dropped, whatever its category.
 _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|"
@@ -141,8 +143,8 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
         return False
     if cat in DECISION_CATEGORIES and _NEGATION.search(clause) and not (unrepaired and _RHETORIC.search(clause)):
         return False
-    if unrepaired:
-        return len(clause) <= MAX_UNREPAIRED_DROP_CHARS
+    if unrepaired:  # but never a clause that says why (是您自己跳闸了, 是手机设置的问题): it carries the diagnosis
+        return len(clause) <= MAX_UNREPAIRED_DROP_CHARS and not _CAUSE.search(clause)
     return len(clause) <= MAX_DROP_CHARS and len(content_chars(clause)) <= MAX_DROP_CONTENT
 
 
