@@ -393,6 +393,9 @@ def test_a_bare_refusal_gets_regret_and_a_signature_stays_last(rules):
     ("登记好了 48小时内有人联系你 别催", "48小时内有人联系您", "催"),
     ("投诉还在处理 别天天打来问了 有结果会打给你的", "有结果会打给您的", "打来问"),
     ("你名下已经5个了,再办不了,别为难我了", "无法再办理", "为难"),
+    ("发票抬头你自己填错了 重开要扣50元", "发票抬头填写有误", "自己"),
+    ("卡被冻结是你自己密码输错了 跟我说也没用", "是密码输入有误", "没用"),
+    ("订单状态你自己上 www.sf-express.com 查", "您可以登录 www.sf-express.com 查", "自己"),
 ])
 def test_shirking_is_declined_not_turned_into_a_promise(rules, draft, want, gone):
     """不关我们事 beside a referral once became 我为您协调处理 (a promise the referral contradicts);
