@@ -258,3 +258,12 @@ def test_an_unrepairable_threat_is_left_out_and_the_facts_stay():
 
     out = load_rewriter("seq2seq").rewrite("你已经欠费12.6了 明天再不交就停机 到时候别说没提醒你", channel="phone").target
     assert "12.6" in out and "停机" in out and "没提醒" not in out, out
+
+
+def test_no_repeated_greeting_and_no_comma_after_a_question_mark():
+    """喂 你好 became 您好，您好 and a repaired question was followed by a comma (请问…？，)."""
+    from rewrite import load_rewriter
+
+    out = load_rewriter("seq2seq").rewrite("喂 你好 这里10000号 你说嘛 什么事 宽带还是手机 说快点后面还有人排队呢",
+                                           channel="phone").target
+    assert out.count("您好") == 1 and "？，" not in out and "10000" in out, out

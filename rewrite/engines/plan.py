@@ -35,9 +35,11 @@ from rewrite.norms.critic import clause_spans
 from rewrite.protect import PLACEHOLDER_RE
 from rewrite.text import split_signature
 
-#: Categories whose clause goes when it carries no fact. A curt clause is not among them: it is
-#: often a terse fact (人就走了, 明天吧) and dropping it changed the meaning (judged fact_changed).
+#: Categories whose clause goes when it carries no fact. A curt clause goes only when it is a
+#: brush-off (:data:`_BRUSH_OFF`): a terse report (人就走了) carries the news, and dropping it was
+#: judged fact_changed.
 DROP_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "contradict"})
+_BRUSH_OFF = re.compile(r"[吧呗嘛]$|再说|就这样|就行|就好|算了|随(?:你|您|便)|要不要|哪知道")
 #: A curt or contradicting clause with a negation may carry the decision itself (来不了, 没有少发):
 #: it is rewritten, never dropped.
 DECISION_CATEGORIES = frozenset({"curt", "contradict"})
@@ -139,7 +141,10 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
 
     if _has_fact(clause) or _OBLIGATION.search(clause):
         return False
-    if cat not in DROP_CATEGORIES and not (unrepaired and cat == "curt" and _RHETORIC.search(clause)):
+    if cat == "curt":  # a brush-off goes (再等等吧, 调查完了再说); a terse report stays (人就走了)
+        if not (_BRUSH_OFF.search(clause) or (unrepaired and _RHETORIC.search(clause))):
+            return False
+    elif cat not in DROP_CATEGORIES:
         return False
     if cat in DECISION_CATEGORIES and _NEGATION.search(clause) and not (unrepaired and _RHETORIC.search(clause)):
         return False
@@ -308,14 +313,16 @@ class PlanBackend:
         # Something offends: rebuild the reply as clauses joined by commas.
         pieces = [p.output for p in plans if p.action != "drop" and p.output]
         text = ""
+        last = None
         for (s, e), p in zip(spans, plans):
-            if p.action == "drop" or not p.output:
+            if p.action == "drop" or not p.output or p.output == last:  # 喂 你好 → 您好 once, not 您好，您好
                 continue
-            if text:
+            if text and not text.endswith(("？", "！", "。", "?", "!", "~", "～")):  # never "？，"
                 sep = chunk[prev_end:s]
                 mark = next((c for c in sep if c in "，。！？；,.!?;~～"), "")
                 text += {"。": "，", ".": "，", ",": "，", "!": "！", "?": "？", ";": "；"}.get(mark, mark) or "，"
             text += p.output
+            last = p.output
             prev_end = e
         text, signature = split_signature(text)  # a Weibo signature stays last: …。感谢您的理解。小编
         first = text.find(_OFFER)  # one offer of help per reply
