@@ -267,3 +267,13 @@ def test_no_repeated_greeting_and_no_comma_after_a_question_mark():
     out = load_rewriter("seq2seq").rewrite("喂 你好 这里10000号 你说嘛 什么事 宽带还是手机 说快点后面还有人排队呢",
                                            channel="phone").target
     assert out.count("您好") == 1 and "？，" not in out and "10000" in out, out
+
+
+def test_a_dropped_clause_earns_no_apology_before_good_news():
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    out = rw.rewrite("挂失已经办好了 手机找回来自己打电话解挂就行 不用再问了", channel="phone").target
+    assert "抱歉" not in out and "挂失已经办好了" in out and "再问" not in out, out
+    out = rw.rewrite("师傅明天上午来不了了 改下午2点到4点 你在家吧?", channel="phone").target
+    assert out.startswith("非常抱歉") and "来不了" in out, out  # bad news keeps its apology

@@ -402,3 +402,18 @@ def test_shirking_is_declined_not_turned_into_a_promise(rules, draft, want, gone
     a bare 规定 becomes 这是相关规定; 别催 / 别天天打来问了 go whole (请不要催 still scolds)."""
     out = rules.rewrite(draft, channel="phone").target
     assert want in out and gone not in out, out
+
+
+@pytest.mark.parametrize("draft, gone", [
+    ("你经常出差办个白金卡呗 机场贵宾厅免费的", "转告"),  # 出差 of the customer: no colleague away
+    ("你经常出差办个白金卡呗 机场贵宾厅免费的", "对不起"),
+    ("这款耳机应该可以降噪 你买回去试试", "我核实后尽快回复您"),  # a hedge is no unanswered question
+    ("喂 你那个机顶盒一直显示E17是吧 那个是卡没插好 你拔出来擦一擦再插进去", "请问有什么可以帮您"),
+])
+def test_no_frame_from_a_keyword_outside_its_act(rules, draft, gone):
+    """The engine issue: frames come from the act, never from a keyword alone."""
+    assert gone not in rules.rewrite(draft, channel="phone").target
+
+
+def test_a_bare_greeting_still_gets_its_frame(rules):
+    assert rules.rewrite("喂 95598", channel="phone").target == "您好，95598。请问有什么可以帮您？"
