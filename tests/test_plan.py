@@ -276,4 +276,4 @@ def test_a_dropped_clause_earns_no_apology_before_good_news():
     out = rw.rewrite("挂失已经办好了 手机找回来自己打电话解挂就行 不用再问了", channel="phone").target
     assert "抱歉" not in out and "挂失已经办好了" in out and "再问" not in out, out
     out = rw.rewrite("师傅明天上午来不了了 改下午2点到4点 你在家吧?", channel="phone").target
-    assert out.startswith("非常抱歉") and "来不了" in out, out  # bad news keeps its apology
+    assert out.startswith("非常抱歉") and "来不了" in out, out  # other news keeps its apology

@@ -78,8 +78,8 @@ _ROUTE = re.compile(r"打|电话|热线|专线|拨|联系|找|问|去|<(?:PHONE|
 #: First characters that start a subject, not a verb: no 请您 in front (请您师傅都说了 is garbled).
 _NOT_A_VERB = frozenset("这那我他她它师系机如因所但可要是在有对")
 _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
-#: Bad news in a reply: a refusal, a failure, something stopped or late.
-_BAD_NEWS = re.compile(r"无法|不[能了行收退换给赔修]|没[有法货]|未|停|过期|延误|延迟|取消|满了|排满|缺货|来不了|丢|坏|扣")
+#: Good news in a reply (挂失已经办好了, 修好了): a dropped clause earns it no apology.
+_GOOD_NEWS = re.compile(r"办好|修好|好了|成功|已(?:经)?为您|到账了|已经到了|已送达|已(?:经)?发货")
 #: A greeting that opens a reply (the apology goes after it).
 _GREETING = re.compile(r"^(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|[^，,。！!\s]{1,8}(?:您好|你好))[，,！!\s]+)+")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
@@ -331,10 +331,10 @@ class PlanBackend:
         if first >= 0:
             text = text[: first + len(_OFFER)] + text[first + len(_OFFER):].replace("，" + _OFFER, "")
         cats = {p.category for p in offended}
-        # A dropped clause earns the apology only when what is left is bad news (来不了, 暂时无法):
-        # 挂失已经办好了 after a dropped 不用再问了 is a neutral answer, and a neutral answer gets none.
+        # A dropped clause earns no apology before good news: 挂失已经办好了 after a dropped 不用再问了
+        # is good news, and good news gets none.
         said = {p.category for p in offended if p.action != "drop"}
-        sorry = bool(said & APOLOGY_CATEGORIES) or bool(cats & APOLOGY_CATEGORIES and _BAD_NEWS.search(text))
+        sorry = bool(said & APOLOGY_CATEGORIES) or bool(cats & APOLOGY_CATEGORIES and not _GOOD_NEWS.search(text))
         if starts and sorry and not _APOLOGY.search(text):
             greet = _GREETING.match(text)  # 您好，非常抱歉，… (never 非常抱歉，您好，…)
             text = (text[: greet.end()] + "非常抱歉，" + text[greet.end():]) if greet else \
