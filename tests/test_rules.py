@@ -410,3 +410,14 @@ def test_no_frame_from_a_keyword_outside_its_act(rules, draft, gone):
 
 def test_a_bare_greeting_still_gets_its_frame(rules):
     assert rules.rewrite("喂 95598", channel="phone").target == "您好，95598。请问有什么可以帮您？"
+
+
+@pytest.mark.parametrize("draft, want, gone", [
+    ("七天无理由是从签收第二天开始算 不是下单那天 搞清楚哦", "不是下单那天", "搞清楚"),
+    ("积分只能换包月 不能换现金 你看着换", "您可以根据需要选择", "看着换"),
+    ("这次听好了 密码是手机号后六位", "密码是手机号后六位", "听好"),
+])
+def test_scolding_commands_go_whole(rules, draft, want, gone):
+    """搞清楚哦 / 记住了 / 你看着换 scold or brush off: the clause goes (never 请您搞清楚)."""
+    out = rules.rewrite(draft, channel="phone").target
+    assert want in out and gone not in out, out
