@@ -231,8 +231,10 @@ class PlanBackend:
         cand = tidy(re.sub(r"[。．.]$", "", cand.strip()))
         if _STOCK_OFFER in cand:  # the rules' line for a reply that was all brush-off: no clause repair
             cand = ""
-        if not cand:  # the rules delete it (搞清楚哦, 别催): it goes unless it carries a fact or a duty
-            return "" if _droppable(clause, cat) or not (_has_fact(clause) or _OBLIGATION.search(clause)) else tidy(clause)
+        if not cand:  # the rules delete it (搞清楚哦, 别催): it goes unless it carries a fact or a duty,
+            # or it is all the reply says
+            deletable = not alone and not (_has_fact(clause) or _OBLIGATION.search(clause))
+            return "" if _droppable(clause, cat) or deletable else tidy(clause)
         still = self._judge(chunk.replace(clause, cand, 1), [(chunk.find(clause), chunk.find(clause) + len(cand))], channel)[0][0] \
             if cand and clause in chunk else cat
         if cand != tidy(clause) and still is None:

@@ -31,9 +31,11 @@ from torch import nn
 from transformers import BartConfig, BartForConditionalGeneration
 from transformers.modeling_outputs import Seq2SeqLMOutput
 
-#: Source ids below this are never copied (pad, bos, eos, unk and the channel tokens, see
-#: ``tokenizer.SPECIALS``).
-NO_COPY_BELOW = 6
+from rewrite.engines.seq2seq.tokenizer import SPACE, SPECIALS
+
+#: Source ids below this are never copied: pad, bos, eos, unk and the channel tokens, the
+#: tokenizer's first specials (a space and a line break, the next two, are copied).
+NO_COPY_BELOW = SPECIALS.index(SPACE)
 #: p_gen at initialisation is σ(bias): 0.88, so a model grown from a plain checkpoint starts out
 #: writing as that checkpoint did and learns when to copy.
 GATE_BIAS = 2.0
@@ -68,12 +70,16 @@ class PointerBartForConditionalGeneration(BartForConditionalGeneration):
         """A pointer model with ``plain``'s weights and a fresh copy head (p_gen ≈ 0.88)."""
         import copy
 
+        from rewrite.errors import RewriteError
+
+        if not isinstance(plain, BartForConditionalGeneration):
+            raise RewriteError(f"复制机制（--pointer）只能加在 BART 结构的模型上，这个模型是 {type(plain).__name__}。")
         config = copy.deepcopy(plain.config)
         config.pointer_generator = True
         model = cls(config)
         missing, unexpected = model.load_state_dict(plain.state_dict(), strict=False)
-        assert not unexpected, unexpected
-        assert all(k.startswith("copy_") for k in missing), missing
+        if unexpected or not all(k.startswith("copy_") for k in missing):
+            raise RewriteError(f"无法给这个模型加复制头：权重不匹配（多出 {unexpected[:3]}，缺少 {missing[:3]}）。")
         model.generation_config = copy.deepcopy(plain.generation_config)
         return model
 
