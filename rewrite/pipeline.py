@@ -38,6 +38,7 @@ class _Choice:
     fallback: bool
     why: str = ""
     via: str = ""  # the fallback backend that wrote it
+    framed: bool = False  # a bare draft's reply, given the frame the norms ask for
 
 
 def _draft_offences(text: str) -> list:
@@ -147,6 +148,21 @@ class Rewriter:
         self._load(self.backend)
         return self
 
+    @staticmethod
+    def _framed(choice: _Choice, keep: Sequence[str], channel: str, position: tuple[bool, bool]) -> _Choice:
+        """``choice`` for a bare draft, framed (:func:`rewrite.engines.plan.frame_bare`) unless it
+        already carries a courtesy word beyond 您 (an engine's 非常抱歉, 麻烦您, 亲)."""
+        from rewrite.engines.plan import frame_bare, has_courtesy
+        from rewrite.norms.checker import check
+
+        if has_courtesy(choice.text):
+            return choice
+        p = protect_for_model(choice.text, keep=keep)
+        text = restore(frame_bare(p.masked, channel=channel, starts=position[0], ends=position[1]), p.slots)
+        if text == choice.text:
+            return choice
+        return _Choice(text, check(text, channel=channel).findings, choice.ok, choice.fallback, choice.why, choice.via, True)
+
     @property
     def name(self) -> str:
         return self.backend.name
@@ -188,6 +204,11 @@ class Rewriter:
         # own context (where it hears best): a candidate that still carries one is not acceptable.
         offences = [_draft_offences(p.source) for p in flat]
         fine = [self.guard_fine and _is_fine(p.source, channel, offences[i]) for i, p in enumerate(flat)]
+        # A bare draft (clauses typed with no courtesy at all): whatever is chosen for it below gets
+        # the frame the norms ask for (a greeting or regret, commas, a close) unless it has one.
+        from rewrite.engines.plan import is_bare
+
+        bare = [self.guard_fine and is_bare(p.source) for p in flat]
         todo = [i for i, f in enumerate(fine) if not f]
         originals = [p.source for p in flat]
         # A word-segmented transcript ("嗯 改签 要 收 手续费 的") that needs rewriting is rewritten from
@@ -325,6 +346,8 @@ class Rewriter:
                 for ch in choices:
                     unique.setdefault(ch.text, ch)
                 ranked[i] = list(unique.values())
+        for i in (i for i, b in enumerate(bare) if b and ranked[i]):
+            ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i]]
         elapsed = (time.perf_counter() - t0) * 1000.0 - (self.load_ms - loading)
 
         results: list[RewriteResult] = []
@@ -344,6 +367,8 @@ class Rewriter:
             notes = []
             if n > 1 and len(alternatives) < n - 1:
                 notes.append(f"只找到 {1 + len(alternatives)} 个不同的合格改写（要求 {n} 个）：其余候选未通过检查或与之相同。")
+            if any(ch.framed for ch in best):
+                notes.append("原稿没有不得体的分句，但缺少礼貌用语：原话保留，补上了问候或致歉、标点与结束语。")
             fell_back = any(ch.fallback for ch in best)
             if fell_back:
                 whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))

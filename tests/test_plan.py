@@ -61,6 +61,7 @@ def flag_all(monkeypatch, tmp_path_factory):
                  "--clause_set", str(d / "none.jsonl")]) == 0
     meta = json.loads((d / "critic.json").read_text(encoding="utf-8"))
     meta["threshold"] = 1.01
+    meta["config"].pop("ngram", None)  # the encoder alone: its forced "blame" must not be mixed away
     (d / "critic.json").write_text(json.dumps(meta), encoding="utf-8")
     import numpy as np
 
@@ -277,3 +278,54 @@ def test_a_dropped_clause_earns_no_apology_before_good_news():
     assert "抱歉" not in out and "挂失已经办好了" in out and "再问" not in out, out
     out = rw.rewrite("师傅明天上午来不了了 改下午2点到4点 你在家吧?", channel="phone").target
     assert out.startswith("非常抱歉") and "来不了" in out, out  # other news keeps its apology
+
+
+def test_a_bare_reply_is_recognised_by_its_shape_not_its_topic():
+    from rewrite.engines.plan import is_bare
+
+    assert is_bare("快递员说打你电话没人接 所以没送 明天再送")
+    assert is_bare("行程单打印要在航班起飞后，现在打不了，7天内都能打")  # no full stop: unfinished
+    # Finished, or courteous, or an acknowledgement, or a segmented transcript: not bare.
+    assert not is_bare("宽带拆机需由机主本人携带身份证到营业厅办理，并归还光猫等租用设备。")
+    assert not is_bare("亲 已经给您备注了 明天发")
+    assert not is_bare("好的 收到")
+    assert not is_bare("嗯 改签 要 收 手续费 的 您 看 行 吗")
+
+
+def test_the_bare_frame_keeps_every_word_and_fits_the_news():
+    from rewrite.engines.plan import frame_bare
+    from rewrite.protect import protect_for_model, restore
+
+    def framed(text: str, **kw) -> str:
+        p = protect_for_model(text)
+        return restore(frame_bare(p.masked, **kw), p.slots)
+
+    # Neutral news: a greeting and an offer of more help; 你 → 您; spaces between clauses → commas.
+    assert framed("好了 查到了 在杭州中转 明天到") == "好了，查到了，在杭州中转，明天到。请问还有什么可以帮您？"
+    assert framed("停机保号每月5块 最长能停一年") == "您好，停机保号每月5块，最长能停一年。请问还有什么可以帮您？"
+    # Bad news: regret after the customer's echoed question, thanks for the understanding at the end.
+    assert framed("会议室改到下周一?下周一上午被订了 只剩下午") == \
+        "会议室改到下周一？非常抱歉，下周一上午被订了，只剩下午。感谢您的理解。"
+    assert framed("快递员说打你电话没人接 所以没送") == "非常抱歉，快递员说打您电话没人接，所以没送。感谢您的理解。"
+    # Good news is not bad news (不收费), a greeting is never doubled, and a reply ending on a
+    # question gets no close after it.
+    assert framed("报停期间不收费 最多一年").startswith("您好，")
+    assert framed("您好 这单满了 只剩下午") == "您好，非常抱歉，这单满了，只剩下午。感谢您的理解。"
+    assert framed("投诉乘务员是吧 航班号多少?") == "您好，投诉乘务员是吧，航班号多少？"
+    # Latin words keep their spaces; a signature stays last; no opening or close mid-reply.
+    assert framed("PS5 手柄 Drift 问题 寄回检测").startswith("您好，PS5 手柄 Drift 问题，寄回检测。")
+    assert framed("已经补发 单号晚点发你。小沃").endswith("请问还有什么可以帮您？小沃")
+    assert framed("已经补发 单号晚点发你", starts=False, ends=False) == "已经补发，单号晚点发您。"
+
+
+@pytest.mark.slow
+def test_the_pipeline_frames_a_bare_draft_and_leaves_a_polite_one():
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("rules")
+    res = rw.rewrite("停机保号每月5块 最长能停一年 到期没复机会自动复机收月租的")
+    assert res.target.startswith("您好，停机保号每月5块，最长能停一年") and res.target.endswith("请问还有什么可以帮您？")
+    assert any("缺少礼貌用语" in n for n in res.notes)
+    polite = "您好，停机保号每月5元，最长可以停一年，请问还有什么可以帮您？"
+    res = rw.rewrite(polite)
+    assert res.target == polite and not any("缺少礼貌用语" in n for n in res.notes)

@@ -364,6 +364,84 @@ class PlanBackend:
         return out
 
 
+_NON_LATIN_SLOT = r"<(?:AMT|NUM|DATE|TIME|PHONE|ID|ENT)\d+>"
+_GAP_LEFT = re.compile(r"(?:[\u4e00-\u9fff0-9%]|" + _NON_LATIN_SLOT + r")$")
+_GAP_RIGHT = re.compile(r"^(?:[\u4e00-\u9fff]|" + _NON_LATIN_SLOT + r")")
+#: A reply this short (in Chinese characters) is an acknowledgement (好的, 收到), not a bare answer.
+MIN_BARE_HAN = 6
+
+
+def is_bare(text: str) -> bool:
+    """Whether a draft is typed as bare clauses with no courtesy at all (``bare_reply`` in the
+    phrasebook): none of its courtesy words (你 does not count), at least :data:`MIN_BARE_HAN`
+    Chinese characters, and unpolished: clauses split by spaces or no closing punctuation. A
+    finished reply without courtesy words (an FAQ answer ending in 。) is not bare."""
+    from rewrite.norms.load import load_phrasebook
+    from rewrite.text import is_word_segmented
+
+    bare = load_phrasebook().bare
+    if bare is None or re.search(bare.courtesy, text) or len(_HAN.findall(text)) < MIN_BARE_HAN:
+        return False
+    if is_word_segmented(text):  # a segmented transcript keeps its shape
+        return False
+    body = text.strip()
+    return bool(re.search(r"[\u4e00-\u9fff]\s+[\u4e00-\u9fff]", body)) or not re.search(r"[。！？!?~～…]$", body)
+
+
+def has_courtesy(text: str) -> bool:
+    """Whether ``text`` carries a courtesy word of ``bare_reply`` beyond a bare 您."""
+    from rewrite.norms.load import load_phrasebook
+
+    bare = load_phrasebook().bare
+    return bare is None or bool(re.search(bare.courtesy, text.replace("您", "")))
+
+
+def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> str:
+    """The bare reply ``masked`` (facts as placeholders) with the frame the norms ask for: every
+    word kept (你→您, the particle tidy-up), spaces between Chinese clauses made commas (never beside
+    a Latin word, a URL or an e-mail), a full stop at the end; regret before bad news (after an
+    echoed question) or a greeting, and a close: thanks for the understanding after bad news, an
+    offer of more help otherwise. ``starts``/``ends``: the chunk opens/closes the reply."""
+    from rewrite.norms.load import load_phrasebook
+
+    bare = load_phrasebook().bare
+    if bare is None:
+        return tidy(masked) or masked
+    out, pos = [], 0
+    for m in re.finditer(r"[ \t\u3000]+", masked):
+        out.append(masked[pos:m.start()])
+        left, right = masked[:m.start()], masked[m.end():]
+        out.append("，" if _GAP_LEFT.search(left) and _GAP_RIGHT.search(right) else m.group(0))
+        pos = m.end()
+    out.append(masked[pos:])
+    text = "".join(out)
+    text = re.sub(r"(?<=[\u4e00-\u9fff>])\?|\?(?=[\u4e00-\u9fff<])", "？", text)
+    text = re.sub(r"(?<=[\u4e00-\u9fff]),|,(?=[\u4e00-\u9fff])", "，", text)
+    text = (tidy(text) or text).strip()
+    text, signature = split_signature(text)  # a Weibo signature stays last: …。请问还有什么可以帮您？小沃
+    bad = bool(re.search(bare.bad_news, _view(text)))
+    greet = _GREETING.match(text)
+    if starts:
+        if any(re.search(p, text) for p in bare.skip_opening_if):
+            pass
+        elif greet:  # 您好，… / [姓名x]您好，…: no second greeting; regret goes after it
+            if bad and not _APOLOGY.search(text):
+                text = text[: greet.end()] + bare.apology + text[greet.end():]
+        elif bad:
+            echo = re.match(r"^[^，。！？]*？", text)  # 会议室改到下周一？ — the customer's question first
+            text = (text[: echo.end()] + bare.apology + text[echo.end():]) if echo and echo.end() < len(text) \
+                else bare.apology + text
+        else:
+            text = bare.opening + text
+    if not _END.search(text):
+        text += "。"
+    if ends and not text.endswith(("？", "?")):
+        close = bare.close_bad_news if bad else bare.close_news
+        if close and close not in text:
+            text += close
+    return text + signature
+
+
 def _rule_category(rule_id: str) -> str:
     """The critic category nearest to a rule's family (for the repair and the frame)."""
     head = rule_id.split(".", 1)[0]

@@ -140,9 +140,23 @@ class Scenario:
 
 
 @dataclass(frozen=True)
+class BareFrame:
+    """The frame a bare reply gets (``bare_reply`` in ``prompts/phrasebook.yaml``)."""
+
+    courtesy: str
+    bad_news: str
+    opening: str
+    apology: str
+    close_news: str
+    close_bad_news: str
+    skip_opening_if: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Phrasebook:
     scenarios: tuple[Scenario, ...]
     closings: dict[str, str]
+    bare: BareFrame | None = None
 
     def get(self, scenario_id: str) -> Scenario | None:
         return next((s for s in self.scenarios if s.id == scenario_id), None)
@@ -357,7 +371,21 @@ def _phrasebook_cached(path: str, mtime: float) -> Phrasebook:
             )
         )
     closings = {str(k): str(v) for k, v in s.mapping(doc.get("closings", {}), "closings").items()}
-    return Phrasebook(tuple(scenarios), closings)
+    bare = None
+    if doc.get("bare_reply") is not None:
+        where = "bare_reply"
+        b = s.mapping(doc["bare_reply"], where)
+        close = s.mapping(b.get("close"), f"{where} 的 close")
+        bare = BareFrame(
+            courtesy=s.text(b, "courtesy", where), bad_news=s.text(b, "bad_news", where),
+            opening=s.text(b, "opening", where, required=False), apology=s.text(b, "apology", where, required=False),
+            close_news=s.text(close, "news", f"{where} 的 close", required=False),
+            close_bad_news=s.text(close, "bad_news", f"{where} 的 close", required=False),
+            skip_opening_if=s.texts(b, "skip_opening_if", where),
+        )
+        for p in (bare.courtesy, bare.bad_news, *bare.skip_opening_if):
+            s.regex(p, where)
+    return Phrasebook(tuple(scenarios), closings, bare)
 
 
 def load_replacements(directory: Path | None = None) -> Replacements:
