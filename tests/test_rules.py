@@ -375,12 +375,24 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("发票抬头你自己填错了 重开要扣50元", "发票抬头填写有误", "自己"),
     ("卡被冻结是你自己密码输错了 跟我说也没用", "是密码输入有误", "没用"),
     ("订单状态你自己上 www.sf-express.com 查", "您可以登录 www.sf-express.com 查", "自己"),
+    # Scope is stated, not shirked (分机不在我们的查修范围); a delay is expected, not "normal".
+    ("户内电线不归物业管", "户内电线不在物业的服务范围内", "不归"),
+    ("国际件我们这不管", "我们这边暂时无法处理", "这不管"),
+    ("我们只管送", "我们这边主要负责送", "只管"),
+    ("暴雨停运了 晚两天很正常", "可能会晚两天", "正常"),
+    ("快递就是这样 慢几天很正常 您再等等", "可能会慢几天", "就是这样"),
+    ("这种断网每天都有 正常的", "这种断网每天都有", "正常"),
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
     """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
     这边不管 lose the shirking."""
     out = rules.rewrite(draft, channel="chat").target
     assert want in out and gone not in out, out
+
+
+def test_normal_and_this_way_go_only_as_whole_brush_off_clauses(rules):
+    for text in ("正常情况下三天到账", "这个事情都这样处理的吗", "我们这边负责审核"):
+        assert text.rstrip("吗") in rules.rewrite(text, channel="chat").target
 
 
 def test_unavoidable_and_unforgettable_are_not_refusals(rules):
