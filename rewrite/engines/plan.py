@@ -74,7 +74,7 @@ _STOCK_OFFER = "请问还有什么可以帮您"
 #: The offer of help after a deflection (once per reply, and not where the clause gives a route).
 _OFFER = "我可以帮您联系相关部门"
 #: A deflection that already names where to turn (a number, a line to call): no offer beside it.
-_ROUTE = re.compile(r"打|电话|热线|专线|拨|联系|找|问|去|<(?:PHONE|NUM|ID)\d+>|\d{3}")
+_ROUTE = re.compile(r"打|电话|热线|专线|拨|联系|找|问|去|私信|咨询|换|窗口|柜台|营业厅|网点|官网|登录|<(?:PHONE|NUM|ID|URL)\d+>|\d{3}")
 #: First characters that start a subject, not a verb: no 请您 in front (请您师傅都说了 is garbled).
 _NOT_A_VERB = frozenset("这那我他她它师系机如因所但可要是在有对")
 _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
@@ -411,7 +411,9 @@ def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends
     for m in re.finditer(r"[ \t\u3000]+", masked):
         out.append(masked[pos:m.start()])
         left, right = masked[:m.start()], masked[m.end():]
-        out.append("，" if _GAP_LEFT.search(left) and _GAP_RIGHT.search(right) else m.group(0))
+        # A number or code that opens the reply is its subject (5G 信号, MU5101 延误): its space stays.
+        gap = _GAP_LEFT.search(left) and _GAP_RIGHT.search(right) and not re.fullmatch(r"<(?:NUM|ID)\d+>", left)
+        out.append("，" if gap else m.group(0))
         pos = m.end()
     out.append(masked[pos:])
     text = "".join(out)
