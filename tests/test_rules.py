@@ -382,6 +382,10 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("暴雨停运了 晚两天很正常", "可能会晚两天", "正常"),
     ("快递就是这样 慢几天很正常 您再等等", "可能会慢几天", "就是这样"),
     ("这种断网每天都有 正常的", "这种断网每天都有", "正常"),
+    ("户内电线不归物业管 你找电工", "建议您联系电工", "您找"),
+    ("你这个情况不归我们管 你打110吧", "建议您拨打110", "打110吧"),
+    ("路由器是你自己买的 自己恢复出厂设置去", "您可以自行恢复出厂设置", "设置去"),
+    ("你找一下订单", "您找一下订单", "联系"),  # looking for something is no referral
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
     """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
