@@ -156,8 +156,11 @@ _QUESTION_END = re.compile(r"(?:^|[。！？!?，,；;])(?:请问[^。！？!?�
 
 
 #: A reply that already ends like this is closed: a tilde, an emoticon code or masked token
-#: ([微笑], #E-s[数字x]), a placeholder, a Weibo signature (小编, -小沃) or a closing bracket.
-_CLOSED_END = re.compile(r"(?:[~～)）\]>]|小编|小沃|小U|小二|客服)$")
+#: ([微笑], #E-s[数字x]), a Latin word, URL or e-mail placeholder (a full stop could read as part
+#: of it), a masked term (a ``keep`` span such as [呵呵] is one), a Weibo signature (小编, -小沃)
+#: or a closing bracket. A number, amount, phone number, code, date or time at the end gets its
+#: full stop (建议您拨打110。).
+_CLOSED_END = re.compile(r"(?:[~～)）\]]|<(?:EN|URL|EMAIL|ENT)\d+>|小编|小沃|小U|小二|客服)$")
 
 
 def _finish(text: str) -> str:
