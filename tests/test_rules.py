@@ -13,7 +13,7 @@ from rewrite import check, load_rewriter
 from rewrite.engines.rules import RulesBackend, detect_scenario
 from rewrite.errors import NormsError
 from rewrite.norms.load import load_phrasebook, load_replacements
-from rewrite.protect import find_facts, placeholder_problems, protect_for_model
+from rewrite.protect import find_facts, placeholder_problems, protect_for_model, restore
 
 SEED_CASUAL = [c for c in load_checker_cases() if c["kind"] in ("seed_forbidden", "seed_habitual")]
 
@@ -392,6 +392,23 @@ def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone
     这边不管 lose the shirking."""
     out = rules.rewrite(draft, channel="chat").target
     assert want in out and gone not in out, out
+
+
+@pytest.mark.parametrize("draft, want", [
+    ("房间号说一下", "麻烦您告诉我房间号"),
+    ("服务密码输一下", "麻烦您输入一下服务密码"),
+    ("孩子的学号和班级发一下", "麻烦您发一下孩子的学号和班级"),
+    ("登机牌拿好", "请您拿好登机牌"),
+    ("先重启路由器", "建议您先重启路由器"),
+    ("我帮您查一下", "我帮您查一下"),  # the agent's own action is no instruction
+    ("您再说一下", "您再说一下"),
+    ("都说一下", "都说一下"),
+])
+def test_a_bare_instruction_asks_with_its_object_kept(draft, want):
+    """The rules step alone (the pipeline sends it only what the checker flags)."""
+    p = protect_for_model(draft)
+    out = restore(RulesBackend().generate([p.masked], n=1, channel="chat")[0][0], p.slots)
+    assert out.rstrip("。") == want, out
 
 
 def test_normal_and_this_way_go_only_as_whole_brush_off_clauses(rules):
