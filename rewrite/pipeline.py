@@ -368,7 +368,7 @@ class Rewriter:
             if n > 1 and len(alternatives) < n - 1:
                 notes.append(f"只找到 {1 + len(alternatives)} 个不同的合格改写（要求 {n} 个）：其余候选未通过检查或与之相同。")
             if any(ch.framed for ch in best):
-                notes.append("原稿没有不得体的分句，但缺少礼貌用语：原话保留，补上了问候或致歉、标点与结束语。")
+                notes.append("回复缺少礼貌用语：补上了问候或致歉、标点与结束语，原有字词不变。")
             fell_back = any(ch.fallback for ch in best)
             if fell_back:
                 whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))

@@ -325,7 +325,7 @@ def test_the_pipeline_frames_a_bare_draft_and_leaves_a_polite_one():
     rw = load_rewriter("rules")
     res = rw.rewrite("停机保号每月5块 最长能停一年 到期没复机会自动复机收月租的")
     assert res.target.startswith("您好，停机保号每月5块，最长能停一年") and res.target.endswith("请问还有什么可以帮您？")
-    assert any("缺少礼貌用语" in n for n in res.notes)
+    assert any("缺少礼貌用语" in n for n in res.notes)  # and says so
     polite = "您好，停机保号每月5元，最长可以停一年，请问还有什么可以帮您？"
     res = rw.rewrite(polite)
     assert res.target == polite and not any("缺少礼貌用语" in n for n in res.notes)
