@@ -458,3 +458,13 @@ def test_scolding_commands_go_whole(rules, draft, want, gone):
     """搞清楚哦 / 记住了 / 你看着换 scold or brush off: the clause goes (never 请您搞清楚)."""
     out = rules.rewrite(draft, channel="phone").target
     assert want in out and gone not in out, out
+
+
+def test_a_number_at_the_end_gets_its_full_stop_a_kept_term_does_not():
+    from rewrite.engines.rules import _finish
+
+    assert _finish("建议您拨打<NUM1>") == "建议您拨打<NUM1>。"
+    assert _finish("单号<ID1>") == "单号<ID1>。"
+    # A masked term may be a kept emoticon code ([呵呵]); a URL or Latin word could swallow the dot.
+    for text in ("请及时取件<ENT1>", "请登录 <URL1>", "型号是<EN1>", "好的[微笑]"):
+        assert _finish(text) == text
