@@ -145,6 +145,11 @@ def test_judged_scores_acceptability_and_made_worse():
     assert js["worse_flags"] == [True, False] and js["worse_unjudged"] == 0
     js2 = J.judged_scores(ITEMS, [ITEMS[0]["draft"], "乱改的回复", ITEMS[2]["draft"]], {})
     assert js2["worse_flags"] == [False] and js2["worse_unjudged"] == 1
+    # A draft the judges rejected as typed (too curt) was not fine: changing it cannot make it
+    # worse by a binary verdict, so it leaves the made-worse count.
+    table[J.judgment_key(ITEMS[1]["draft"], ITEMS[1]["draft"])] = False
+    js3 = J.judged_scores(ITEMS, outs, table)
+    assert js3["worse_flags"] == [False] and js3["accept_flags"] == [False, False]
 
 
 def test_cli_export_then_import_round_trip(tmp_path):

@@ -223,10 +223,13 @@ def judged_scores(items: Sequence[dict[str, Any]], outputs: Sequence[str], table
 
     * ``accept_flags``: per judged output, whether it is acceptable; ``unjudged``: outputs with
       no judgment (never silently dropped: the report shows the count);
-    * ``worse_flags``: per item whose draft was fine as it stood (``must_fix == []``), whether
-      the system made it worse: it changed the draft, the change is not the reference itself,
-      and the output was judged 不可用. An unchanged output (or the reference) is never worse;
-      a changed, unjudged output counts in ``worse_unjudged`` and stays out of the flags.
+    * ``worse_flags``: per item whose draft was fine as it stood, whether the system made it
+      worse: it changed the draft, the change is not the reference itself, and the output was
+      judged 不可用. A draft is fine as it stood when it has no ``must_fix`` span and the judges
+      did not reject the draft itself (a terse draft such as "好了 查到了 在杭州中转 明天到",
+      judged too curt as typed, cannot be made worse by a binary verdict: it was 不可用 already).
+      An unchanged output (or the reference) is never worse; a changed, unjudged output counts
+      in ``worse_unjudged`` and stays out of the flags.
     """
     accept: list[bool] = []
     unjudged = 0
@@ -239,7 +242,7 @@ def judged_scores(items: Sequence[dict[str, Any]], outputs: Sequence[str], table
             unjudged += 1
         else:
             accept.append(verdict)
-        if it.get("must_fix"):
+        if it.get("must_fix") or table.get(judgment_key(it["draft"], it["draft"])) is False:
             continue
         if out in (it["draft"], it["reference"]):
             worse.append(False)
