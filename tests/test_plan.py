@@ -312,6 +312,8 @@ def test_the_bare_frame_keeps_every_word_and_fits_the_news():
     assert framed("报停期间不收费 最多一年").startswith("您好，")
     assert framed("您好 这单满了 只剩下午") == "您好，非常抱歉，这单满了，只剩下午。感谢您的理解。"
     assert framed("投诉乘务员是吧 航班号多少?") == "您好，投诉乘务员是吧，航班号多少？"
+    # A reply still asking for something closes with thanks, never an offer of more help.
+    assert framed("投诉乘务员是吧 航班号座位号报一下 我记") == "您好，投诉乘务员是吧，航班号座位号报一下，我记。谢谢。"
     # Latin words keep their spaces; a signature stays last; no opening or close mid-reply.
     assert framed("PS5 手柄 Drift 问题 寄回检测").startswith("您好，PS5 手柄 Drift 问题，寄回检测。")
     assert framed("已经补发 单号晚点发你。小沃").endswith("请问还有什么可以帮您？小沃")

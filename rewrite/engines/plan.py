@@ -438,7 +438,8 @@ def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends
     if not _END.search(text):
         text += "。"
     if ends and not text.endswith(("？", "?")):
-        close = bare.close_bad_news if bad else bare.close_news
+        asks = bool(bare.asks and re.search(bare.asks, _view(text)))
+        close = bare.close_asks if asks else bare.close_bad_news if bad else bare.close_news
         if close and close not in text:
             text += close
     return text + signature

@@ -150,6 +150,8 @@ class BareFrame:
     close_news: str
     close_bad_news: str
     skip_opening_if: tuple[str, ...] = ()
+    asks: str = ""
+    close_asks: str = ""
 
 
 @dataclass(frozen=True)
@@ -382,8 +384,10 @@ def _phrasebook_cached(path: str, mtime: float) -> Phrasebook:
             close_news=s.text(close, "news", f"{where} 的 close", required=False),
             close_bad_news=s.text(close, "bad_news", f"{where} 的 close", required=False),
             skip_opening_if=s.texts(b, "skip_opening_if", where),
+            asks=s.text(b, "asks", where, required=False),
+            close_asks=s.text(close, "asks", f"{where} 的 close", required=False),
         )
-        for p in (bare.courtesy, bare.bad_news, *bare.skip_opening_if):
+        for p in (bare.courtesy, bare.bad_news, *bare.skip_opening_if, *((bare.asks,) if bare.asks else ())):
             s.regex(p, where)
     return Phrasebook(tuple(scenarios), closings, bare)
 
