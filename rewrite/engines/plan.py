@@ -243,7 +243,7 @@ class PlanBackend:
             return ""  # nothing repairs it and it carries no fact: it goes, the frame speaks for it
         bare = re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
         if cat == "command" and not cand.startswith(("请", "麻烦", "建议")) and "可以" not in cand \
-                and bare and bare[0] not in _NOT_A_VERB:
+                and bare and bare[0] not in _NOT_A_VERB and not bare.startswith(("别的", "别人", "别家")):
             cand = "请您" + bare
         elif cat == "deflect" and "帮您" not in chunk and not _ROUTE.search(chunk):
             cand = cand + "，" + _OFFER

@@ -131,12 +131,39 @@ def cascade(path: Path) -> dict[str, Any] | None:
             "encoder_share": round(float((ng[:, 0] < bound).mean()), 3)}
 
 
+#: The false-alarm rates at which :func:`at_false_alarms` reads the critic's recall.
+FALSE_ALARM_RATES = (0.015, 0.02, 0.025, 0.03)
+
+
+def at_false_alarms(path: Path) -> dict[str, Any] | None:
+    """A diagnostic for comparing two critics, never used to tune one: the critic alone (both
+    models, no cascade) with its threshold set, on the clause set's acceptable clauses, to each
+    of :data:`FALSE_ALARM_RATES`, and the recall on the offending clauses at that threshold."""
+    import numpy as np
+
+    from rewrite.norms.critic import load_critic
+
+    model = load_critic()
+    if model is None:
+        return None
+    recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    p = model.probs([(r["clause"], r["context"]) for r in recs], cascade=False)[:, 0]
+    off = np.array([r["label"] != "ok" for r in recs])
+    out = {}
+    for rate in FALSE_ALARM_RATES:
+        t = float(np.quantile(p[~off], rate))  # a clause is flagged when p(ok) < t
+        out[f"{rate:.3f}"] = round(float((p[off] < t).mean()), 3)
+    return {"recall_at_false_alarms": out,
+            "at_threshold": {"recall": round(float((p[off] < model.threshold).mean()), 3),
+                             "false_alarms": round(float((p[~off] < model.threshold).mean()), 3)}}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from rewrite.norms.critic import critic_status
 
     path = ROOT / "tests" / "cases" / "critic_clauses.jsonl"
     report = {"critic": critic_status(), "clause_set": clause_set(path), "cascade": cascade(path),
-              "case_table": case_table(), "heldout": heldout()}
+              "no_cascade": at_false_alarms(path), "case_table": case_table(), "heldout": heldout()}
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 
