@@ -91,3 +91,19 @@ def test_a_broken_pair_fails_the_build_with_file_and_line(tmp_path):
     with pytest.raises(BuildError) as e:
         run_build(BuildConfig(out=tmp_path / "out", written_dir=d, bench=[], save_dataset=False, progress=False, diversity=False))
     assert "a.jsonl:2" in str(e.value) + " ".join(map(str, getattr(e.value, "problems", [])))
+
+
+def test_the_audit_also_refuses_an_unknown_scenario(tmp_path, capsys):
+    """Writers run the audit, not the build: it must say what the build would refuse."""
+    from rewrite.data.audit import main
+
+    rec = {"id": "x1", "draft": "您能不能先别说了 让我查", "reference": "麻烦您稍等一下，我这边先为您查询。",
+           "keep": [], "must_fix": ["您能不能先别说了"], "categories": ["impatience"], "domain": "broadband",
+           "scenario": "impatience", "channel": "phone", "style": "transcript", "source": "written:v2"}
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main([str(path)]) == 1
+    assert "未知场景" in capsys.readouterr().out
+    rec["scenario"] = "hold_for_query"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main([str(path)]) == 0

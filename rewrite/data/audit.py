@@ -179,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
                 bad += 1
                 continue
             probs = pair_problems_v2(rec, bench=bench)
+            # and the fields every pair needs (domain, scenario, channel …), as the build reads them
+            from rewrite.data.spec import pair_problems
+
+            probs += [p for p in pair_problems(rec, training=not bench) if p not in probs]
             key = rec.get("draft", "")
             if key in seen:
                 probs.append(f"draft 与 {seen[key]} 重复")
