@@ -367,14 +367,14 @@ class Rewriter:
             notes = []
             if n > 1 and len(alternatives) < n - 1:
                 notes.append(f"只找到 {1 + len(alternatives)} 个不同的合格改写（要求 {n} 个）：其余候选未通过检查或与之相同。")
-            if any(ch.framed for ch in best):
-                notes.append("回复缺少礼貌用语：补上了问候或致歉、标点与结束语，原有字词不变。")
             fell_back = any(ch.fallback for ch in best)
             if fell_back:
                 whys = "；".join(sorted({ch.why for ch in best if ch.fallback and ch.why}))
                 polished = {ch.via for ch in best if ch.fallback} - {"rules", ""}
                 how = f"规则改写（经 {'、'.join(sorted(polished))} 引擎润色）" if polished else "规则改写"
                 notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用{how}。")
+            if any(ch.framed for ch in best):
+                notes.append("回复缺少礼貌用语：补上了问候或致歉、标点与结束语，原有字词不变。")
             results.append(
                 RewriteResult(
                     source=src,

@@ -145,7 +145,7 @@ def test_failed_chunks_fall_back_to_edit_then_rules(tiny_edit):
     from rewrite.engines.rules import RulesBackend
     from rewrite.pipeline import Rewriter
 
-    draft = "退款58元已经退了 你查下"
+    draft = "退款58元已经退了，你查下。"  # finished, so no bare-reply frame on top (tested in test_plan)
     ruled = load_rewriter("rules").rewrite(draft).target
     rw = Rewriter(_Echo(), EditBackend(model_dir=tiny_edit), last_resort=RulesBackend())
     res = rw.rewrite(draft)

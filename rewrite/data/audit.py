@@ -22,6 +22,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from rewrite.data.spec import pair_problems
+
 #: Critic categories (docs/DATA_SPEC.md): id -> Chinese name.
 CATEGORIES: dict[str, str] = {
     "blame": "指责/推卸",
@@ -126,6 +128,17 @@ def pair_problems_v2(rec: dict[str, Any], *, bench: bool = False) -> list[str]:
     return problems
 
 
+def record_problems(rec: dict[str, Any], *, training: bool = True, require_reference: bool = True) -> list[str]:
+    """Everything wrong with a pair as the build and the feedback store read it: the fields every
+    pair needs (:func:`rewrite.data.spec.pair_problems`: domain, scenario, channel, keep …) and, for
+    a corpus-v2 pair, the ``must_fix`` and faithfulness rules (:func:`pair_problems_v2`)."""
+    problems = pair_problems(rec, training=training, require_reference=require_reference)
+    draft, ref = rec.get("draft"), rec.get("reference")
+    if "must_fix" in rec and isinstance(draft, str) and (not require_reference or isinstance(ref, str)):
+        problems += [p for p in pair_problems_v2(rec) if not p.startswith("keep")]
+    return problems
+
+
 def read_jsonl(path: Path) -> Iterable[tuple[int, dict[str, Any] | None, str]]:
     """(line number, record or None, error) for each non-blank line of ``path``."""
     with path.open(encoding="utf-8") as fh:
@@ -180,8 +193,6 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             probs = pair_problems_v2(rec, bench=bench)
             # and the fields every pair needs (domain, scenario, channel …), as the build reads them
-            from rewrite.data.spec import pair_problems
-
             probs += [p for p in pair_problems(rec, training=not bench) if p not in probs]
             key = rec.get("draft", "")
             if key in seen:

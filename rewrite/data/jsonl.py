@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rewrite.errors import DataError
-from rewrite.data.spec import pair_problems
+from rewrite.data.audit import record_problems
 
 
 #: Longest line :func:`read_jsonl` parses, in bytes; a longer line is skipped (and named) unread.
@@ -170,7 +170,7 @@ def read_pairs(
         records, probs = read_jsonl(path)
         problems += probs
         for rec in records:
-            whys = pair_problems(rec, training=training, require_reference=require_reference)
+            whys = record_problems(rec, training=training, require_reference=require_reference)
             rid = rec.get("id")
             if isinstance(rid, str) and rid:
                 where = f"{rec['_file']}:{rec['_line']}"

@@ -40,7 +40,9 @@ def pair_problems(rec: dict[str, Any], *, training: bool = True, require_referen
     """Why ``rec`` is not a valid pair (Chinese, one reason per item); ``[]`` when it is.
 
     ``training=True`` refuses the held-out-only scenarios (written pairs, feedback); benchmark
-    files pass ``training=False`` and may use every scenario.
+    files pass ``training=False`` and may use every scenario. The corpus-v2 rules (``must_fix``
+    spans, faithfulness) come on top in :func:`rewrite.data.audit.record_problems`, which is what
+    readers call.
     """
     problems: list[str] = []
     rid = rec.get("id")
@@ -70,10 +72,6 @@ def pair_problems(rec: dict[str, Any], *, training: bool = True, require_referen
     source = rec.get("source")
     if source is not None and (not isinstance(source, str) or not source.strip()):
         problems.append("source 必须是非空字符串")
-    if "must_fix" in rec and isinstance(draft, str) and (not require_reference or isinstance(ref, str)):
-        from rewrite.data.audit import pair_problems_v2  # the corpus-v2 rules: spans, faithfulness
-
-        problems += [p for p in pair_problems_v2(rec) if not p.startswith("keep")]
     for span in keep:
         sides = []
         if isinstance(draft, str) and span not in draft:

@@ -137,7 +137,7 @@ def make_record(record: dict[str, Any], now: datetime | None = None) -> dict[str
 
     Raises :class:`DataError` (Chinese message naming every problem) if the pair is not valid.
     """
-    from rewrite.data.spec import pair_problems
+    from rewrite.data.audit import record_problems
 
     if not isinstance(record, dict):
         raise DataError("反馈记录必须是一个字典（包含 draft、reference、domain、scenario、channel）。")
@@ -147,7 +147,7 @@ def make_record(record: dict[str, Any], now: datetime | None = None) -> dict[str
     # 64 random bits after the second: no two saves collide, however fast they come.
     rec.setdefault("id", f"feedback-{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:16]}")
     rec["source"] = f"feedback:{now.date().isoformat()}"
-    problems = pair_problems(rec, training=True)
+    problems = record_problems(rec, training=True)
     if problems:
         raise DataError("反馈句对无效：" + "；".join(problems) + "。")
     order = ["id", "draft", "reference", "keep", "domain", "scenario", "channel", "source"]
