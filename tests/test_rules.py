@@ -407,6 +407,8 @@ def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone
     ("您想多了 系统很稳定", "我马上为您核实一下，系统很稳定"),
     ("不存在多收", "目前暂未查到多收的情况，我马上为您核实一下"),
     ("这个没错，您说得对", "这个没错，您说得对"),
+    # 你自己弄的 says who caused it (blame), never "handle it yourself" (was 您可以自行处理的).
+    ("这个是人为的，你自己弄的", "这个是人为的，您弄的"),
 ])
 def test_a_bare_instruction_asks_with_its_object_kept(draft, want):
     """The rules step alone (the pipeline sends it only what the checker flags)."""
