@@ -346,8 +346,8 @@ class Rewriter:
                 for ch in choices:
                     unique.setdefault(ch.text, ch)
                 ranked[i] = list(unique.values())
-        for i in (i for i, b in enumerate(bare) if b and ranked[i]):
-            ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i]]
+        for i in (i for i, b in enumerate(bare) if b and ranked[i]):  # only the n choices a reply can use
+            ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
         elapsed = (time.perf_counter() - t0) * 1000.0 - (self.load_ms - loading)
 
         results: list[RewriteResult] = []

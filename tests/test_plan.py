@@ -317,7 +317,17 @@ def test_the_bare_frame_keeps_every_word_and_fits_the_news():
     # Latin words keep their spaces; a signature stays last; no opening or close mid-reply.
     assert framed("PS5 手柄 Drift 问题 寄回检测").startswith("您好，PS5 手柄 Drift 问题，寄回检测。")
     assert framed("已经补发 单号晚点发你。小沃").endswith("请问还有什么可以帮您？小沃")
-    assert framed("已经补发 单号晚点发你", starts=False, ends=False) == "已经补发，单号晚点发您。"
+    assert framed("已经补发 单号晚点发你", starts=False, ends=False) == "已经补发，单号晚点发您"  # nor a full stop
+
+
+@pytest.mark.slow
+def test_a_long_bare_draft_keeps_its_latin_names_across_chunks():
+    """A mid-reply chunk may end inside a name (iPhone | 15 Pro): the frame adds no full stop there."""
+    from rewrite import load_rewriter
+
+    draft = "好了 查到了 在杭州中转 明天到 [订单x] iPhone 15 Pro 单号SF123 " * 3
+    out = load_rewriter("rules").rewrite(draft).target
+    assert out.count("iPhone 15 Pro") == 3 and out.count("[订单x]") == 3 and out.count("SF123") == 3, out
 
 
 @pytest.mark.slow

@@ -416,8 +416,11 @@ def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends
     text = "".join(out)
     text = re.sub(r"(?<=[\u4e00-\u9fff>])\?|\?(?=[\u4e00-\u9fff<])", "？", text)
     text = re.sub(r"(?<=[\u4e00-\u9fff]),|,(?=[\u4e00-\u9fff])", "，", text)
-    text = (tidy(text) or text).strip()
-    text, signature = split_signature(text)  # a Weibo signature stays last: …。请问还有什么可以帮您？小沃
+    text = tidy(text) or text
+    # The spaces a mid-reply chunk starts or ends with join it to its neighbours (iPhone | 15 Pro).
+    lead = "" if starts else text[: len(text) - len(text.lstrip())]
+    trail = "" if ends else text[len(text.rstrip()):]
+    text, signature = split_signature(text.strip())  # a Weibo signature stays last: …。请问还有什么可以帮您？小沃
     bad = bool(re.search(bare.bad_news, _view(text)))
     greet = _GREETING.match(text)
     if starts:
@@ -432,14 +435,14 @@ def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends
                 else bare.apology + text
         else:
             text = bare.opening + text
-    if not _END.search(text):
+    if ends and not _END.search(text):  # mid-reply a chunk may end inside a sentence (iPhone | 15 Pro)
         text += "。"
     if ends and not text.endswith(("？", "?")):
         asks = bool(bare.asks and re.search(bare.asks, _view(text)))
         close = bare.close_asks if asks else bare.close_bad_news if bad else bare.close_news
         if close and close not in text:
             text += close
-    return text + signature
+    return lead + text + signature + trail
 
 
 def _rule_category(rule_id: str) -> str:
