@@ -92,6 +92,19 @@ def _dangles(text: str, ends_reply: bool) -> bool:
     return ends_reply and text.rstrip().endswith(_DANGLING)
 
 
+def _finished(text: str, ends_reply: bool) -> str:
+    """A rewritten reply that stops on a Chinese character gets its full stop: an engine leaves
+    none after a masked word (请您本人来认领，带<ENT1>), since it cannot tell 身份证 from a Latin
+    name or an emoticon code. A Weibo signature (…感谢您的理解。小编) ends as it is."""
+    import re
+
+    from rewrite.text import split_signature
+
+    if not ends_reply or not re.search(r"[\u4e00-\u9fff]$", text) or split_signature(text)[1]:
+        return text
+    return text + "。"
+
+
 def _wording(text: str) -> str:
     """``text`` without punctuation and spaces: two replies with the same wording are one reply."""
     import re
@@ -250,7 +263,7 @@ class Rewriter:
                     continue
                 seen.add(c)
                 problems = placeholder_problems(c, p.slots)
-                text = restore(c, p.slots)
+                text = _finished(restore(c, p.slots), positions[i][1] and self.guard_fine)
                 fs = check(text, channel=channel, critic=True).findings  # choose with the critic too
                 kept = _surviving(offences[i], text)
                 if kept:
@@ -290,7 +303,7 @@ class Rewriter:
                 def passing(cands: Sequence[str], via: str) -> list[_Choice]:
                     out = []
                     for c in cands:
-                        text = restore(c, flat[i].slots)
+                        text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
                         fs = findings(text)
                         if not fs and not placeholder_problems(c, flat[i].slots) and not _dangles(text, positions[i][1]):
                             if self.planner is not None and _surviving(offences[i], text):
@@ -328,7 +341,7 @@ class Rewriter:
                     if tried:
                         scored = []
                         for rank, (c, via) in enumerate(tried):
-                            text = restore(c, flat[i].slots)
+                            text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
                             fs = findings(text)
                             lost = bool(placeholder_problems(c, flat[i].slots))
                             scored.append((lost, len(_surviving(offences[i], text)), _penalty(fs), rank, text, fs, via))

@@ -194,3 +194,30 @@ def test_int8_matches_float32_on_seed_drafts():
     b = [int8.rewrite(d).target for d in drafts]
     assert int8.backend.engine == "numpy-int8" and fp32.backend.engine == "numpy"
     assert sum(x == y for x, y in zip(a, b)) >= 0.95 * len(drafts)
+
+
+def test_an_opening_is_a_whole_frame_never_a_stray_word():
+    """The shipped model once put 这里是 / 经 / 维 in front of a reply (这里是物流显示签收了…): at the
+    reply's start only a whole frame ending in a comma (您好，/ 非常抱歉，/ 亲，) may go in; where the
+    model's best opening is anything else, nothing is inserted."""
+    import numpy as np
+
+    from rewrite.engines.edit.model import _OPENING
+
+    for good in ("您好，", "非常抱歉，", "亲，", "对不起，您的"):
+        assert _OPENING.search(good), good
+    for bad in ("这里是", "经", "维", "请", "您的", "为您", "现在"):
+        assert not _OPENING.search(bad), bad
+    tagger = load_rewriter("edit").backend
+    tagger.load()
+    tagger = tagger._tagger
+    phrases = list(tagger.phrases)
+    stray = next(i for i, p in enumerate(phrases) if p == "这里是")
+    frame = next(i for i, p in enumerate(phrases) if p == "您好，")
+    toks = list("物流显示签收了")
+    for pid, want in ((stray, "物流显示签收了"), (frame, "您好，物流显示签收了")):
+        logp = np.full((len(toks) + 1, 2 * len(phrases)), -20.0)
+        logp[:, 0] = -0.01  # keep every token, insert nothing …
+        logp[0, 0] = -5.0
+        logp[0, 2 * pid] = -0.01  # … except the model's sure choice at the start
+        assert tagger.decode(toks, logp)[0] == want

@@ -341,3 +341,28 @@ def test_the_pipeline_frames_a_bare_draft_and_leaves_a_polite_one():
     polite = "您好，停机保号每月5元，最长可以停一年，请问还有什么可以帮您？"
     res = rw.rewrite(polite)
     assert res.target == polite and not any("缺少礼貌用语" in n for n in res.notes)
+
+
+def test_a_rewritten_reply_ending_on_a_masked_word_gets_its_full_stop():
+    """An engine cannot tell a masked 身份证 from a Latin name, so it leaves no full stop after it;
+    the pipeline adds one after a Chinese character at the end of the reply, never mid-reply, after
+    Latin text, or after a Weibo signature."""
+    from rewrite.pipeline import _finished
+
+    assert _finished("请您本人来认领，带身份证", True) == "请您本人来认领，带身份证。"
+    assert _finished("请您本人来认领，带身份证", False) == "请您本人来认领，带身份证"
+    assert _finished("您可以登录 www.sf-express.com", True) == "您可以登录 www.sf-express.com"
+    assert _finished("不在保障范围。感谢您的理解。小编", True) == "不在保障范围。感谢您的理解。小编"
+    assert _finished("请问还有什么可以帮您？", True) == "请问还有什么可以帮您？"
+
+
+def test_courtesy_inside_a_word_does_not_make_a_reply_polite():
+    """请假 / 申请 / 亲自 carry no courtesy: such a bare draft still gets its frame (it came back as
+    typed); a real 请 / 亲 still counts."""
+    from rewrite.engines.plan import is_bare
+
+    assert is_bare("师傅请假了 换人了 下午到")
+    assert is_bare("发票要在网上申请 不是自动开的")
+    assert is_bare("机主要亲自来 带身份证")
+    assert not is_bare("请稍等 我查一下记录")
+    assert not is_bare("亲 已经改好地址了 明天发")

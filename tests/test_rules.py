@@ -470,3 +470,56 @@ def test_a_number_at_the_end_gets_its_full_stop_a_kept_term_does_not():
     # A masked term may be a kept emoticon code ([呵呵]); a URL or Latin word could swallow the dot.
     for text in ("请及时取件<ENT1>", "请登录 <URL1>", "型号是<EN1>", "好的[微笑]"):
         assert _finish(text) == text
+
+
+@pytest.mark.parametrize("draft, want, gone", [
+    # Asked, not ordered: 报一下 / 报下 X / 一个个报.
+    ("手机号 你报一下", "麻烦您告诉我一下", "报一下"),
+    ("报下身份证后四位", "麻烦您告诉我身份证后四位", "报下"),
+    ("姓名 身份证号 一个个报", "麻烦您逐项告诉我", "一个个报"),
+    # Calling back is welcomed, not ordered.
+    ("没修好你再打来报", "没修好的话，欢迎您再来电", "打来"),
+    ("王经理今天休息 明天再打", "麻烦您明天再来电", "再打"),
+    # A brush-off becomes an open door; a rhetorical 我们怎么知道 goes.
+    ("订单页面有入口 找不到就算了", "找不到的话，欢迎您随时联系我们", "算了"),
+    ("易碎品寄的时候没说 我们怎么知道要轻拿轻放", "易碎品寄的时候没说", "怎么知道"),
+    # Pointing at the small print states where it is.
+    ("积分换的东西不退不换的 兑换页写了的", "兑换页上有相关说明", "写了的"),
+    ("条款里写得很清楚，不在保障范围", "条款里有相关说明", "里上"),
+    ("这不是质量问题 是你没按说明书用", "可能是使用时没有完全按照说明书操作", "您没按"),
+    # 自己 in a request; a referral to 问问 / 问别人; paying early.
+    ("钥匙在前台 你自己来认领", "请您本人来认领", "自己"),
+    ("那可能是家里人拿了 你问问", "麻烦您再确认一下", "问问"),
+    ("保修政策改了?我也不清楚 你问问别人", "建议您咨询一下相关工作人员", "别人"),
+    ("包年下周三到期 早点交", "请您尽早缴费", "早点交"),
+    ("查件要手机号 不然不给查", "否则暂时无法查询", "不给查"),
+    # A suggestion with 吧/呗 is made as a suggestion or a question.
+    ("师傅说去了你家没人 那只能重新约了呗", "您看重新约个时间可以吗？", "呗"),
+    ("今天来不了了 改明天吧", "您看明天可以吗？", "改明天吧"),
+    ("吵得厉害你就报警吧", "吵得厉害的话，建议您报警", "就报警吧"),
+    ("你老看体育 办个体育包呗 一个月15", "建议您办个体育包", "呗"),
+    ("你流量老不够用的话换个大流量卡呗", "不够用的话，建议您换个大流量卡", "呗"),
+    # A guess at the customer's side is asked as a question; 就没了 after an expiry says what happens.
+    ("你家漏水修好了吧 修好就行了", "请问您家漏水修好了吗？", "了吧"),
+    ("改下午2点到4点 你在家吧?", "请问您在家吗？", "吧"),
+    ("积分年底清零 过期就没了", "过期后就会失效", "已经没有了"),
+    ("停电通知贴楼下了 自己看", "您可以查看一下", "自己看"),
+    # 暂时 never softens a rule that is final (就…了).
+    ("过了7天就不能退了 只能修", "就无法退回了", "暂时"),
+    ("抢修还没结束 你留个电话吧", "建议您留个电话", "留个电话吧"),
+    ("这次肯定修好 放心好了", "请您放心", "放心好了"),
+])
+def test_unrepaired_clause_families(rules, draft, want, gone):
+    """Clauses the critic heard but nothing rewrote, so they were sent as typed (judged 不可用)."""
+    out = rules.rewrite(draft, channel="phone").target
+    assert want in out and gone not in out, out
+
+
+@pytest.mark.parametrize("draft", [
+    "您家附近在施工吧", "您说MU5305是吧", "您在家吧", "您是本人吧", "这个您知道吧", "您放心吧",
+    "合同上写了违约金", "我们再约个时间吧",
+])
+def test_a_guess_or_a_question_with_ba_is_no_suggestion(rules, draft):
+    """…吧 that guesses (在施工吧), checks (是本人吧) or is the agent's own plan stays as it was."""
+    out = rules.rewrite(draft, channel="phone").target
+    assert "建议您" not in out and "相关说明" not in out and "可以吗" not in out, out

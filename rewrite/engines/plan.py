@@ -68,7 +68,7 @@ MAX_DROP_CONTENT = 6
 #: The longest offending clause dropped when nothing repairs it (see :func:`_droppable`).
 MAX_UNREPAIRED_DROP_CHARS = 20
 
-_PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩](?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
+_PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩]+(?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
 _NI = re.compile(r"(?<!迷)你(?!们)")
 _STOCK_OFFER = "请问还有什么可以帮您"
 # No offer of help is added after a deflection: all 54 blind judgments of replies carrying

@@ -328,6 +328,9 @@ class EditTagger:
         gates = self.model_dir / "inference.json"
         # A phrase holding a placeholder would invent a fact: never inserted (older phrase lists).
         self._fact_phrases = [i for i, p in enumerate(self.phrases) if PLACEHOLDER_RE.search(p)]
+        # An opening is a whole frame ending in a comma (您好，/ 非常抱歉，/ 亲，): a bare word in
+        # front of a reply (这里是物流显示…, 经师傅…, 维修了三次…) garbles its first sentence.
+        self._not_openings = {i for i, p in enumerate(self.phrases) if i and not _OPENING.search(p)}
         info = json.loads(gates.read_text(encoding="utf-8")) if gates.is_file() else {}
         self.min_insert_prob = float(info.get("min_insert_prob", 0.0))
         self.min_frame_prob = float(info.get("min_frame_prob", self.min_insert_prob))
@@ -439,6 +442,8 @@ class EditTagger:
             need = fp if j in (0, n) else ip
             if lab >= 2 and (need > 1.0 or math.exp(float(logp[j, lab])) < need):
                 lab = int(logp[j, :2].argmax())  # not sure enough: insert nothing here
+            elif j == 0 and lab // 2 in self._not_openings:
+                lab = int(logp[j, :2].argmax())  # no whole frame: nothing rather than a stray word
             labels.append(lab)
         frame = [lab if j in (0, n) else lab % 2 for j, lab in enumerate(labels)]
         return apply_labels(toks, labels, self.phrases), apply_labels(toks, frame, self.phrases)
@@ -458,6 +463,7 @@ def _inside_words(toks: Sequence[str]) -> set[int]:
     return inside
 
 
+_OPENING = re.compile(r"^(?:您好|亲|好的|非常抱歉|很抱歉|抱歉|对不起|不好意思|感谢|谢谢)[^，,]{0,6}[，,]")
 _GLUED = re.compile(r"<[A-Z]+\d+>|[0-9A-Za-z.%]$")
 _BREAK = re.compile(r"[，。！？；、,.!?;:：▁]|<nl>$")
 
