@@ -120,7 +120,8 @@ class Rewriter:
     """Runs a backend through the shared pipeline. Build one with :func:`rewrite.load_rewriter`."""
 
     def __init__(self, backend: Backend, fallback: Backend | None = None, *, last_resort: Backend | None = None,
-                 max_chars: int = MAX_DRAFT_CHARS, guard_fine: bool | None = None, planner: Backend | None = None):
+                 max_chars: int = MAX_DRAFT_CHARS, guard_fine: bool | None = None, planner: Backend | None = None,
+                 touch_up: Backend | None = None):
         """``fallback`` rewrites the chunks whose candidates all fail; its first candidate that
         passes the checks is taken, else ``last_resort``'s (e.g. the rules backend behind the edit
         engine), else its first. ``guard_fine`` (default: every engine but ``identity``) returns a
@@ -128,13 +129,17 @@ class Rewriter:
         (the plan engine) is asked for a chunk when every candidate, the fallback's and the last
         resort's included, still carries a clause the critic heard as offending in the draft: its
         per-clause rewrite is taken when it passes every check; else the least bad candidate stays
-        and ``notes`` say which clause could not be rewritten."""
+        and ``notes`` say which clause could not be rewritten. ``touch_up`` (the rules backend) has
+        the last say on the reply chosen for every chunk that needed rewriting: its clause families
+        marked ``after: true`` (改明天吧 → 您看明天可以吗？), kept only when the checker finds no
+        more in the result than before."""
         self.backend = backend
         self.guard_fine = (getattr(backend, "name", "") != "identity") if guard_fine is None else guard_fine
         self.fallback = fallback if getattr(backend, "use_fallback", True) else None
         self.last_resort = last_resort if self.fallback is not None else None
         self.max_chars = max_chars
         self.planner = planner if self.fallback is not None else None
+        self.touch_up = touch_up if self.guard_fine and hasattr(touch_up, "touch_up") else None
         #: Milliseconds spent loading (norms, segmenter, models) so far; never counted in ``ms``.
         self.load_ms = 0.0
         self._loaded: set[int] = set()
@@ -175,6 +180,20 @@ class Rewriter:
         if text == choice.text:
             return choice
         return _Choice(text, check(text, channel=channel).findings, choice.ok, choice.fallback, choice.why, choice.via, True)
+
+    def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
+        """``choice`` after the rules' last say (:meth:`RulesBackend.touch_up`), when that changes
+        it and the checker (with the critic) finds no more in the result."""
+        from rewrite.norms.checker import check
+
+        p = protect_for_model(choice.text, keep=keep)
+        text = restore(self.touch_up.touch_up(p.masked), p.slots)  # type: ignore[union-attr]
+        if text == choice.text or placeholder_problems(p.masked, p.slots):
+            return choice
+        fs = check(text, channel=channel, critic=True).findings
+        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
+            return choice
+        return _Choice(text, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
 
     @property
     def name(self) -> str:
@@ -359,6 +378,10 @@ class Rewriter:
                 for ch in choices:
                     unique.setdefault(ch.text, ch)
                 ranked[i] = list(unique.values())
+        if self.touch_up is not None:  # the rules' last say on every chunk that needed rewriting
+            self._load(self.touch_up)
+            for i in (i for i in todo if ranked[i]):
+                ranked[i] = [self._touched(ch, flat_keep[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
         for i in (i for i, b in enumerate(bare) if b and ranked[i]):  # only the n choices a reply can use
             ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
         elapsed = (time.perf_counter() - t0) * 1000.0 - (self.load_ms - loading)

@@ -523,3 +523,45 @@ def test_a_guess_or_a_question_with_ba_is_no_suggestion(rules, draft):
     """…吧 that guesses (在施工吧), checks (是本人吧) or is the agent's own plan stays as it was."""
     out = rules.rewrite(draft, channel="phone").target
     assert "建议您" not in out and "相关说明" not in out and "可以吗" not in out, out
+
+
+def test_after_must_be_true_or_false(prompts_copy):
+    path = prompts_copy / "replacements.yaml"
+    text = path.read_text(encoding="utf-8").replace("{id: cmd.when_then, after: true,", "{id: cmd.when_then, after: yes please,", 1)
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(NormsError) as e:
+        load_rewriter("rules").rewrite("改明天吧")
+    assert "cmd.when_then" in str(e.value) and "after" in str(e.value)
+
+
+def test_touch_up_applies_only_the_after_families():
+    """The rules' last say on another engine's reply: clause families only, no frame, no tidy-up,
+    placeholders kept; a finished reply without such a clause comes back byte-identical."""
+    rules = RulesBackend()
+    p = protect_for_model("非常抱歉，师傅今天来不了了，改明天吧，明天您几点在家。谢谢。")
+    out = restore(rules.touch_up(p.masked), p.slots)
+    assert out == "非常抱歉，师傅今天来不了了，您看明天可以吗？明天您几点在家。谢谢。", out
+    for polished in ("您好，请您本人带身份证到营业厅办理。请问还有什么可以帮您？",
+                     "亲，已经发货了哦，请您放心", "好的 收到", "iPhone 15 Pro 有货吧"):
+        q = protect_for_model(polished)
+        assert restore(rules.touch_up(q.masked), q.slots) == polished
+    q = protect_for_model("订单20240517886明天到，运费12元，明天吧")
+    assert placeholder_problems(rules.touch_up(q.masked), q.slots) == []
+
+
+def test_the_rules_have_the_last_say_on_a_model_reply():
+    """A model reply that passes the checker but still says 改明天吧 is touched up by the rules;
+    a fine draft is never sent there, and identity never gets it."""
+    from rewrite.pipeline import Rewriter
+
+    class Model:
+        name = "model"
+
+        def generate(self, chunks, *, n=1, channel="phone"):
+            return [["非常抱歉，师傅今天来不了了，改明天吧，明天您几点在家？"] for _ in chunks]
+
+    rw = Rewriter(Model(), RulesBackend(), touch_up=RulesBackend())
+    out = rw.rewrite("师傅今天来不了了 改明天吧 明天你几点在家").target
+    assert "您看明天可以吗？" in out and "改明天吧" not in out, out
+    assert Rewriter(Model(), RulesBackend(), touch_up=RulesBackend()).rewrite("好的，已经为您登记。").target == "好的，已经为您登记。"
+    assert load_rewriter("identity").rewrite("改明天吧").target == "改明天吧"

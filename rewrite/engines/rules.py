@@ -36,12 +36,14 @@ _END_MARKS = "。！？!?…"
 _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
 _TRAILING = re.compile(r"[，,、；;：:\s]+$")
 _GAP = re.compile(r"(?<=[\u4e00-\u9fff>])[ \t\u3000]+(?=[\u4e00-\u9fff<])")
+_AFTER_MARK = re.compile(r"([？！?!])[，,。]+")
 _FRAME_CORE = re.compile(r"[，,。！？!?、；;：:\s]+")
 
 
 @dataclass(frozen=True)
 class _Compiled:
     steps: tuple[tuple[str, re.Pattern[str], str], ...]
+    after: tuple[tuple[str, re.Pattern[str], str], ...]  # the steps marked ``after: true``
     phrasebook: Phrasebook
     detectors: tuple[tuple[Scenario, tuple[re.Pattern[str], ...]], ...]
 
@@ -51,13 +53,14 @@ def _compile(directory: str, rep_mtime: float, pb_mtime: float) -> _Compiled:
     d = Path(directory)
     reps = load_replacements(d)
     steps = tuple((s.id, re.compile(reps.expand(s.pattern)), s.replace) for s in reps.steps)
+    after = tuple(step for step, s in zip(steps, reps.steps) if s.after)
     pb = load_phrasebook(d)
     detectors = tuple(
         (sc, tuple(re.compile(p) for p in sc.detect))
         for sc in sorted(pb.scenarios, key=lambda s: -s.priority)
         if sc.detect
     )
-    return _Compiled(steps, pb, detectors)
+    return _Compiled(steps, after, pb, detectors)
 
 
 def _compiled(directory: Path | None = None) -> _Compiled:
@@ -253,6 +256,21 @@ class RulesBackend:
         """
         pos = list(positions) if positions is not None else [(True, True)] * len(chunks)
         return [[self.rewrite_chunk(c, channel=channel, starts=s, ends=e)] for c, (s, e) in zip(chunks, pos)]
+
+    def touch_up(self, text: str) -> str:
+        """The rules' last say on another engine's reply (masked): only the steps marked
+        ``after: true`` (clause families such as 改明天吧 → 您看明天可以吗？), no frame, no tidy-up;
+        placeholders come back exactly once each."""
+        comp = _compiled(self.prompts)
+        slots = _placeholders(text)
+        frozen: list[tuple[int, int]] = []
+        given = text
+        for _, rx, repl in comp.after:
+            new, new_frozen = _apply(rx, repl, text, frozen, frozen)
+            if new != text and _slots_kept(_placeholders(new), slots):
+                text, frozen = new, new_frozen
+        # 您看明天可以吗？，明天… → 您看明天可以吗？明天…
+        return given if text == given else _AFTER_MARK.sub(r"\1", text)
 
     def rewrite_chunk(self, text: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> str:
         """Rewrite one masked chunk; placeholders come back exactly once each, unchanged.

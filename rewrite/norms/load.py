@@ -173,6 +173,9 @@ class Replacement:
     replace: str
     source: str
     note: str = ""
+    #: Also applied to any engine's chosen reply (the rules' last say): clause families that are
+    #: safe on a finished reply and that the critic does not always hear (改明天吧, 你再打来).
+    after: bool = False
 
 
 @dataclass(frozen=True)
@@ -426,7 +429,10 @@ def _replacements_cached(path: str, mtime: float) -> Replacements:
             _check_template(rx, replace)
         except (re.error, IndexError) as e:
             raise s.fail(where, f"replace {replace!r} 有误（{e}）", "请检查 \\g<1> 之类的分组引用。") from None
-        steps.append(Replacement(rid, pattern, replace, s.text(d, "source", where), s.text(d, "note", where, required=False)))
+        after = d.get("after", False)
+        if not isinstance(after, bool):
+            raise s.fail(where, f"after 应为 true 或 false，而不是 {after!r}", "请写 after: true（也用于润色其他引擎的回复）或删去该字段。")
+        steps.append(Replacement(rid, pattern, replace, s.text(d, "source", where), s.text(d, "note", where, required=False), after))
     return Replacements(macros, tuple(steps))
 
 
