@@ -366,3 +366,15 @@ def test_courtesy_inside_a_word_does_not_make_a_reply_polite():
     assert is_bare("机主要亲自来 带身份证")
     assert not is_bare("请稍等 我查一下记录")
     assert not is_bare("亲 已经改好地址了 明天发")
+
+
+def test_a_brush_off_with_the_next_step_is_said_politely_not_dropped():
+    """等通知吧 is a brush-off, but it also tells the customer what happens next: where a rules family
+    says it politely the planner keeps it (dropping it was judged a changed fact); pure blame still goes."""
+    from rewrite.engines.plan import PlanBackend
+
+    pb = PlanBackend(generator=None)
+    out = pb.generate(["光纤拉到村里的时间还没定 等通知吧"])[0][0]
+    assert "请您留意后续通知" in out, out
+    out = pb.generate(["你吼也没用啊 工程师在修了"])[0][0]
+    assert "没用" not in out and "工程师在修了" in out, out

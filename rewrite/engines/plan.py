@@ -246,6 +246,16 @@ class PlanBackend:
             cand = "请您" + bare
         return cand
 
+    def _rules_fix(self, clause: str, chunk: str, channel: str) -> str | None:
+        """The rules rewrite of ``clause`` alone (no frame) when it changes the clause and the critic
+        (in the reply's context) and the rules accept it; else ``None``."""
+        cand = tidy(re.sub(r"[。．.]$", "", self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False).strip()))
+        at = chunk.find(clause)
+        if not cand or _STOCK_OFFER in cand or cand == tidy(clause) or at < 0:
+            return None
+        ok = self._judge(chunk[:at] + cand + chunk[at + len(clause):], [(at, at + len(cand))], channel)[0][0] is None
+        return cand if ok else None
+
     def _generate(self, clause: str, chunk: str, channel: str) -> str | None:
         """The generator's first candidate for ``clause`` that keeps its placeholders and that the
         critic (in the reply's context) and the rules accept; ``None`` when there is none."""
@@ -292,7 +302,11 @@ class PlanBackend:
             if gen is not None:
                 plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
             elif _droppable(clause, cat):
-                plans.append(ClausePlan(clause, "drop", cat, "", why))
+                # A brush-off often carries the next step (等通知吧, 再等等吧, 调查完了再说): where a rules
+                # family says it politely, that is kept; dropping it was judged a changed fact.
+                kept = self._rules_fix(clause, chunk, channel) if cat == "curt" else None
+                plans.append(ClausePlan(clause, "rewrite", cat, kept, why + ["规则改写"]) if kept
+                             else ClausePlan(clause, "drop", cat, "", why))
             else:
                 # A clause is "alone" when no other clause of the reply says anything: it is never dropped.
                 alone = not any(len(content_chars(chunk[s2:e2])) >= 2 for s2, e2 in spans if (s2, e2) != (s, e))
