@@ -72,13 +72,13 @@ def _core(text: str) -> str:
 
 def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
     """Nothing to fix: no clause the critic flags (``offences``, from :func:`_draft_offences`) and
-    no rule finding but the particle tidy-ups (哦/恩 …); a bare particle is never fine."""
+    no rule finding but the tidy-ups (the particles 哦/恩 …, common typos); a bare particle is never fine."""
     from rewrite.engines.plan import tidy
     from rewrite.norms.checker import find
 
     if offences or not tidy(text).strip():  # "哦" alone: the engine must say something
         return False
-    return all(f.rule_id.startswith("particle.") and f.severity == "low" for f in find(text, channel=channel))
+    return all(f.rule_id.startswith(("particle.", "typo.")) and f.severity == "low" for f in find(text, channel=channel))
 
 
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
@@ -186,7 +186,8 @@ class Rewriter:
         it and the checker (with the critic) finds no more in the result."""
         from rewrite.norms.checker import check
 
-        p = protect_for_model(choice.text, keep=keep)
+        # Facts and keep spans masked, content words not: the families read 没得商量 and 能管 whole.
+        p = protect_for_model(choice.text, keep=keep, content=False)
         text = restore(self.touch_up.touch_up(p.masked), p.slots)  # type: ignore[union-attr]
         if text == choice.text or placeholder_problems(p.masked, p.slots):
             return choice

@@ -378,3 +378,19 @@ def test_a_brush_off_with_the_next_step_is_said_politely_not_dropped():
     assert "请您留意后续通知" in out, out
     out = pb.generate(["你吼也没用啊 工程师在修了"])[0][0]
     assert "没用" not in out and "工程师在修了" in out, out
+
+
+def test_a_fine_reply_with_a_common_typo_comes_back_corrected_and_nothing_else():
+    """Judges read 配和 / 从新授权 / 及使 as ungrammatical: the tidy-up corrects the typos of
+    ``replacements.yaml`` (typo.*) and leaves every other character; a word that only looks like one
+    (在次日, 台风登陆, 于下月) stays."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    for draft, want in [
+        ("您好，停车费可以在公众号上缴纳，谢谢您的配和。", "您好，停车费可以在公众号上缴纳，谢谢您的配合。"),
+        ("您好，宽带已经从新开通了，请您重启光猫再试试。", "您好，宽带已经重新开通了，请您重启光猫再试试。"),
+        ("您好，您的保险将于下月到期，请您及使续保。", "您好，您的保险将于下月到期，请您及时续保。"),
+        ("您好，款项会在次日到账，台风登陆期间航班可能调整，请您留意。", "您好，款项会在次日到账，台风登陆期间航班可能调整，请您留意。"),
+    ]:
+        assert rw.rewrite(draft, channel="chat").target == want

@@ -98,8 +98,11 @@ class ClausePlan:
 
 
 def tidy(clause: str) -> str:
-    """The tidy-up a fine clause gets: 你→您 (not 你们, not 迷你), particles 哦/恩/嗯 out."""
-    out = _NI.sub("您", clause)
+    """The tidy-up a fine clause gets: 你→您 (not 你们, not 迷你), particles 哦/恩/嗯 out, common
+    typos corrected (配和 → 配合: the ``typo.*`` steps of ``replacements.yaml``)."""
+    from rewrite.engines.rules import fix_typos
+
+    out = fix_typos(_NI.sub("您", clause))
     new = _PARTICLE.sub("", out)
     if new != out:  # a particle went: no space or comma left dangling where it stood
         new = re.sub(r"^[\s，,]+", "", re.sub(r"(?<=\s)\s+|[，,]\s*(?=[，,。！？])", "", new))

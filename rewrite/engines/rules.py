@@ -82,6 +82,19 @@ def _slots_kept(new: Counter[str], slots: Counter[str]) -> bool:
     return all(new[p] == n or (p.startswith("<ENT") and 1 <= new[p] <= n) for p, n in slots.items())
 
 
+def fix_typos(text: str, directory: Path | None = None) -> str:
+    """``text`` with the ``typo.*`` steps of ``replacements.yaml`` applied (配和 → 配合): the
+    tidy-up a reply that is otherwise fine gets. Placeholders are never touched."""
+    comp = _compiled(directory)
+    slots = _placeholders(text)
+    for step_id, rx, repl in comp.steps:
+        if step_id.startswith("typo."):
+            new = rx.sub(repl, text)
+            if new != text and _slots_kept(_placeholders(new), slots):
+                text = new
+    return text
+
+
 def detect_scenario(draft: str, directory: Path | None = None) -> Scenario | None:
     """The highest-priority scenario of ``phrasebook.yaml`` whose ``detect`` regexes match ``draft``."""
     for sc, pats in _compiled(directory).detectors:

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def is_tidy_up(finding: Any) -> bool:
-    """A low-severity particle-rule finding (哦/恩/啦 …): the seeds ask for a tidy-up, not a rewrite
-    (issue 13, item 4), so it is not counted as flagging the clause; the report gives its rate
-    apart. 呵呵 (medium: a sneer in text) still counts."""
-    return finding.rule_id.startswith("particle.") and finding.severity == "low"
+    """A low-severity particle-rule finding (哦/恩/啦 …) or a common typo (配和): the seeds ask for a
+    tidy-up, not a rewrite (issue 13, item 4), so it is not counted as flagging the clause; the
+    report gives its rate apart. 呵呵 (medium: a sneer in text) still counts."""
+    return finding.rule_id.startswith(("particle.", "typo.")) and finding.severity == "low"
 
 
 def _share(xs: Sequence[bool]) -> float | None:
