@@ -10,6 +10,7 @@ A backend implements only its generation step on masked chunks. Everything else 
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Sequence
@@ -130,7 +131,8 @@ class Rewriter:
         resort's included, still carries a clause the critic heard as offending in the draft: its
         per-clause rewrite is taken when it passes every check; else the least bad candidate stays
         and ``notes`` say which clause could not be rewritten. ``touch_up`` (the rules backend) has
-        the last say on the reply chosen for every chunk that needed rewriting: its clause families
+        the last say on the reply chosen for every chunk that needed rewriting or is bare (and so
+        gets a frame): its clause families
         marked ``after: true`` (改明天吧 → 您看明天可以吗？), kept only when the checker finds no
         more in the result than before."""
         self.backend = backend
@@ -191,6 +193,8 @@ class Rewriter:
         text = restore(self.touch_up.touch_up(p.masked), p.slots)  # type: ignore[union-attr]
         if text == choice.text or placeholder_problems(p.masked, p.slots):
             return choice
+        # A reply that now ends by asking (您家漏水修好了吗？) needs no offer of more help after it.
+        text = re.sub(r"(?<=[？?])请问还有什么可以帮您？$", "", text)
         fs = check(text, channel=channel, critic=True).findings
         if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
             return choice
@@ -379,12 +383,12 @@ class Rewriter:
                 for ch in choices:
                     unique.setdefault(ch.text, ch)
                 ranked[i] = list(unique.values())
-        if self.touch_up is not None:  # the rules' last say on every chunk that needed rewriting
-            self._load(self.touch_up)
-            for i in (i for i in todo if ranked[i]):
-                ranked[i] = [self._touched(ch, flat_keep[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
         for i in (i for i, b in enumerate(bare) if b and ranked[i]):  # only the n choices a reply can use
             ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
+        if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)
+            self._load(self.touch_up)
+            for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):
+                ranked[i] = [self._touched(ch, flat_keep[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
         elapsed = (time.perf_counter() - t0) * 1000.0 - (self.load_ms - loading)
 
         results: list[RewriteResult] = []

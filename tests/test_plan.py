@@ -394,3 +394,16 @@ def test_a_fine_reply_with_a_common_typo_comes_back_corrected_and_nothing_else()
         ("您好，款项会在次日到账，台风登陆期间航班可能调整，请您留意。", "您好，款项会在次日到账，台风登陆期间航班可能调整，请您留意。"),
     ]:
         assert rw.rewrite(draft, channel="chat").target == want
+
+
+def test_a_bare_reply_is_framed_then_touched_up():
+    """A bare draft gets its frame (commas, greeting, close) and then the rules' last say on its
+    clauses (a bare instruction asks with 请您); a reply that ends on a question gets no offer of more
+    help after it."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    out = rw.rewrite("电表欠费停电了 带上电卡去营业厅充值", channel="phone").target
+    assert out == "您好，电表欠费停电了，请您带上电卡去营业厅充值。请问还有什么可以帮您？", out
+    out = rw.rewrite("你家的水管修好了吧", channel="phone").target
+    assert out.endswith("修好了吗？") and "还有什么可以帮您" not in out, out

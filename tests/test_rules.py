@@ -524,13 +524,14 @@ def test_unrepaired_clause_families(rules, draft, want, gone):
 
 
 @pytest.mark.parametrize("draft", [
+    "钱已经到账了", "师傅来了", "抢修结束后来电了告诉您", "到不到账要看银行", "去过了", "给您带来不便",
     "您家附近在施工吧", "您说MU5305是吧", "您在家吧", "您是本人吧", "这个您知道吧", "您放心吧",
     "合同上写了违约金", "我们再约个时间吧",
 ])
 def test_a_guess_or_a_question_with_ba_is_no_suggestion(rules, draft):
     """…吧 that guesses (在施工吧), checks (是本人吧) or is the agent's own plan stays as it was."""
     out = rules.rewrite(draft, channel="phone").target
-    assert "建议您" not in out and "相关说明" not in out and "可以吗" not in out, out
+    assert "建议您" not in out and "相关说明" not in out and "可以吗" not in out and "请您" not in out, out
 
 
 def test_after_must_be_true_or_false(prompts_copy):
@@ -573,3 +574,16 @@ def test_the_rules_have_the_last_say_on_a_model_reply():
     assert "您看明天可以吗？" in out and "改明天吧" not in out, out
     assert Rewriter(Model(), RulesBackend(), touch_up=RulesBackend()).rewrite("好的，已经为您登记。").target == "好的，已经为您登记。"
     assert load_rewriter("identity").rewrite("改明天吧").target == "改明天吧"
+
+
+@pytest.mark.parametrize("draft, want", [
+    # A bare instruction to go, bring or come asks (请您); 得去 says what is needed.
+    ("卡被冻了 带身份证去柜台解", "卡被冻了，请您带身份证去柜台解"),
+    ("我这给你临时挂失 5天内去网点补办", "我这给您临时挂失，请您5天内去网点补办"),
+    ("遥控器坏了?来营业厅换", "遥控器坏了？请您来营业厅换"),
+    ("我这远程解不了 得去营业厅", "我这远程暂时无法解除，需要您去营业厅"),
+])
+def test_a_bare_instruction_to_go_or_bring_asks(draft, want):
+    p = protect_for_model(draft)
+    out = restore(RulesBackend().generate([p.masked], n=1, channel="chat", positions=[(False, True)])[0][0], p.slots)
+    assert out.rstrip("。") == want, out

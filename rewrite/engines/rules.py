@@ -278,8 +278,9 @@ class RulesBackend:
         slots = _placeholders(text)
         frozen: list[tuple[int, int]] = []
         given = text
-        for _, rx, repl in comp.after:
-            new, new_frozen = _apply(rx, repl, text, frozen, frozen)
+        for step_id, rx, repl in comp.after:
+            tidy = step_id.startswith(("punct.", "tidy."))  # these also reach what an earlier step wrote
+            new, new_frozen = _apply(rx, repl, text, [] if tidy else frozen, frozen)
             if new != text and _slots_kept(_placeholders(new), slots):
                 text, frozen = new, new_frozen
         # 您看明天可以吗？，明天… → 您看明天可以吗？明天…
