@@ -510,6 +510,10 @@ def test_a_number_at_the_end_gets_its_full_stop_a_kept_term_does_not():
     ("这个不赔的", "无法赔付", "暂时"),
     ("积分换的东西不退不换的", "无法退换", "退换的"),
     ("服务密码我这边重置不了", "暂时无法重置", "重置不了"),  # the agent cannot now: 暂时 stays
+    # 又不是我们的问题 argues and says nothing (issue 14: such a clause is dropped); a guess at who
+    # signed is stated as a possibility.
+    ("暴雨停运了 又不是我们的问题", "暴雨停运了", "受理范围"),
+    ("显示已签收 家里人签的吧", "可能是家里人代签了", "签的吧"),
     # Rhetoric, scolding and bare requests, found unrepaired in judged replies.
     ("验证码不是发了链接嘛 这次看清楚", "已经发了链接", "看清楚"),
     ("要先查资源 你先报地址", "麻烦您先告诉我地址", "报地址"),
