@@ -44,6 +44,7 @@ _FRAME_CORE = re.compile(r"[，,。！？!?、；;：:\s]+")
 class _Compiled:
     steps: tuple[tuple[str, re.Pattern[str], str], ...]
     after: tuple[tuple[str, re.Pattern[str], str], ...]  # the steps marked ``after: true``
+    typos: tuple[tuple[str, re.Pattern[str], str], ...]  # the ``typo.*`` steps
     phrasebook: Phrasebook
     detectors: tuple[tuple[Scenario, tuple[re.Pattern[str], ...]], ...]
 
@@ -54,13 +55,14 @@ def _compile(directory: str, rep_mtime: float, pb_mtime: float) -> _Compiled:
     reps = load_replacements(d)
     steps = tuple((s.id, re.compile(reps.expand(s.pattern)), s.replace) for s in reps.steps)
     after = tuple(step for step, s in zip(steps, reps.steps) if s.after)
+    typos = tuple(step for step in steps if step[0].startswith("typo."))
     pb = load_phrasebook(d)
     detectors = tuple(
         (sc, tuple(re.compile(p) for p in sc.detect))
         for sc in sorted(pb.scenarios, key=lambda s: -s.priority)
         if sc.detect
     )
-    return _Compiled(steps, after, pb, detectors)
+    return _Compiled(steps, after, typos, pb, detectors)
 
 
 def _compiled(directory: Path | None = None) -> _Compiled:
@@ -86,11 +88,12 @@ def fix_typos(text: str, directory: Path | None = None) -> str:
     """``text`` with the ``typo.*`` steps of ``replacements.yaml`` applied (配和 → 配合): the
     tidy-up a reply that is otherwise fine gets. Placeholders are never touched."""
     comp = _compiled(directory)
-    slots = _placeholders(text)
-    for step_id, rx, repl in comp.steps:
-        if step_id.startswith("typo."):
-            new = rx.sub(repl, text)
-            if new != text and _slots_kept(_placeholders(new), slots):
+    slots = None
+    for _, rx, repl in comp.typos:
+        new = rx.sub(repl, text)
+        if new != text:
+            slots = _placeholders(text) if slots is None else slots
+            if _slots_kept(_placeholders(new), slots):
                 text = new
     return text
 
