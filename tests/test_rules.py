@@ -359,7 +359,7 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("电话里销不了户", "暂时无法销户", "注销户"),
     ("行李箱轮子坏了是正常磨损 不赔", "无法赔付", "无法赔。"),
     # Judged ungrammatical on held-out, now whole sentences:
-    ("插到LAN1上试试 不行再说", "如果仍无法解决，再说", "暂时无法办理再说"),
+    ("插到LAN1上试试 不行再说", "如果仍无法解决，欢迎您再联系我们", "再说"),  # 如果仍无法解决，再说 was judged a fragment
     ("排队久也没办法 今天人多", "排队久，我们也暂时无法处理", "也我们"),
     ("这是规定没办法", "这是相关规定，还请您谅解", "我们暂时无法处理"),  # was judged ungrammatical
     ("是公安那边要求的 我们也没办法 你去派出所问", "我们暂时无法办理", "，我们，我们"),
@@ -519,6 +519,10 @@ def test_a_number_at_the_end_gets_its_full_stop_a_kept_term_does_not():
     # signed is stated as a possibility.
     ("暴雨停运了 又不是我们的问题", "暴雨停运了", "受理范围"),
     ("显示已签收 家里人签的吧", "可能是家里人代签了", "签的吧"),
+    # 要不要随你 asks; 你老看体育 is 您经常 (您老 addresses an elder); a retry is welcomed.
+    ("补偿就是减免三天费用 要不要随你", "您看可以吗？", "是否需要"),
+    ("你老看体育 办个体育包呗", "您经常看体育", "您老"),
+    ("重插一下 还不行再报", "如果仍无法解决，欢迎您再联系我们", "再报"),
     # Rhetoric, scolding and bare requests, found unrepaired in judged replies.
     ("验证码不是发了链接嘛 这次看清楚", "已经发了链接", "看清楚"),
     ("要先查资源 你先报地址", "麻烦您先告诉我地址", "报地址"),
