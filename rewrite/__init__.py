@@ -69,12 +69,11 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     # When every candidate still keeps a clause the critic heard offend, the plan engine rewrites
     # that chunk clause by clause, with this model (seq2seq) as its clause generator.
     planner = get_backend("plan", generator=backend if name == "seq2seq" else None) if plan else None
-    # And the rules have the last say on every reply chosen: the clause families marked `after: true`.
-    touch = get_backend("rules")
+    # The rules also have the last say on every reply chosen: the clause families marked `after: true`.
+    rules = get_backend("rules")
     if name != "edit" and edit_model_available():
-        return Rewriter(backend, get_backend("edit"), last_resort=get_backend("rules"), guard_fine=guard, planner=planner,
-                        touch_up=touch)
-    return Rewriter(backend, get_backend("rules"), guard_fine=guard, planner=planner, touch_up=touch)
+        return Rewriter(backend, get_backend("edit"), last_resort=rules, guard_fine=guard, planner=planner, touch_up=rules)
+    return Rewriter(backend, rules, guard_fine=guard, planner=planner, touch_up=rules)
 
 
 __all__ = [

@@ -97,8 +97,6 @@ def _finished(text: str, ends_reply: bool) -> str:
     """A rewritten reply that stops on a Chinese character gets its full stop: an engine leaves
     none after a masked word (请您本人来认领，带<ENT1>), since it cannot tell 身份证 from a Latin
     name or an emoticon code. A Weibo signature (…感谢您的理解。小编) ends as it is."""
-    import re
-
     from rewrite.text import split_signature
 
     if not ends_reply or not re.search(r"[\u4e00-\u9fff]$", text) or split_signature(text)[1]:
@@ -190,9 +188,10 @@ class Rewriter:
 
         # Facts and keep spans masked, content words not: the families read 没得商量 and 能管 whole.
         p = protect_for_model(choice.text, keep=keep, content=False)
-        text = restore(self.touch_up.touch_up(p.masked), p.slots)  # type: ignore[union-attr]
-        if text == choice.text or placeholder_problems(p.masked, p.slots):
+        touched = self.touch_up.touch_up(p.masked)  # type: ignore[union-attr]
+        if touched == p.masked or placeholder_problems(touched, p.slots):
             return choice
+        text = restore(touched, p.slots)
         # A reply that now ends by asking (您家漏水修好了吗？) needs no offer of more help after it.
         text = re.sub(r"(?<=[？?])请问还有什么可以帮您？$", "", text)
         fs = check(text, channel=channel, critic=True).findings

@@ -513,6 +513,8 @@ def test_a_number_at_the_end_gets_its_full_stop_a_kept_term_does_not():
     ("过了7天就不能退了 只能修", "就无法退回了", "暂时"),
     ("起飞前2小时内不能改了 只能退", "无法修改了", "暂时"),
     ("这个不赔的", "无法赔付", "暂时"),
+    ("这个套餐下架了 现在办不了了", "现在无法办理了", "暂时"),
+    ("航班改不了了 特价票", "无法修改了", "暂时"),
     ("积分换的东西不退不换的", "无法退换", "退换的"),
     ("服务密码我这边重置不了", "暂时无法重置", "重置不了"),  # the agent cannot now: 暂时 stays
     # 又不是我们的问题 argues and says nothing (issue 14: such a clause is dropped); a guess at who
@@ -604,3 +606,13 @@ def test_a_bare_instruction_to_go_or_bring_asks(draft, want):
     p = protect_for_model(draft)
     out = restore(RulesBackend().generate([p.masked], n=1, channel="chat", positions=[(False, True)])[0][0], p.slots)
     assert out.rstrip("。") == want, out
+
+
+def test_the_agents_own_temporary_limit_stays_temporary():
+    """暂时 goes only where the rules themselves turn a final refusal (不赔, 退不了, 不能改了) into
+    words; an agent who wrote 暂时无法退款 (a system upgrade) keeps it, in the rules and in the
+    default engine's last say."""
+    for draft in ("系统升级 暂时无法退款了 明天再试", "系统升级 暂时无法退款 明天恢复"):
+        p = protect_for_model(draft)
+        assert "暂时无法退款" in restore(RulesBackend().generate([p.masked], n=1, channel="chat")[0][0], p.slots)
+        assert "暂时无法退款" in load_rewriter("seq2seq").rewrite(draft, channel="chat").target

@@ -229,8 +229,7 @@ class PlanBackend:
         """The rules rewrite of one clause (no frame); when that still offends (re-judged in the
         reply's context), the category's repair: 请您 before a command. Regret for a refusal comes
         once, from the frame."""
-        cand = self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False)
-        cand = tidy(re.sub(r"[。．.]$", "", cand.strip()))
+        cand = self._rules_clause(clause, channel)
         if _STOCK_OFFER in cand:  # the rules' line for a reply that was all brush-off: no clause repair
             cand = ""
         if not cand:  # the rules delete it (搞清楚哦, 别催): it goes unless it carries a fact or a duty,
@@ -249,10 +248,14 @@ class PlanBackend:
             cand = "请您" + bare
         return cand
 
+    def _rules_clause(self, clause: str, channel: str) -> str:
+        """The rules rewrite of ``clause`` alone: no frame, no full stop, tidied."""
+        return tidy(re.sub(r"[。．.]$", "", self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False).strip()))
+
     def _rules_fix(self, clause: str, chunk: str, channel: str) -> str | None:
-        """The rules rewrite of ``clause`` alone (no frame) when it changes the clause and the critic
-        (in the reply's context) and the rules accept it; else ``None``."""
-        cand = tidy(re.sub(r"[。．.]$", "", self.rules.rewrite_chunk(clause, channel=channel, starts=False, ends=False).strip()))
+        """:meth:`_rules_clause` when it changes the clause and the critic (in the reply's context)
+        and the rules accept it; else ``None``."""
+        cand = self._rules_clause(clause, channel)
         at = chunk.find(clause)
         if not cand or _STOCK_OFFER in cand or cand == tidy(clause) or at < 0:
             return None
