@@ -181,3 +181,26 @@ def test_missing_norms_file(prompts_copy):
     (prompts_copy / "forbidden.yaml").unlink()
     with pytest.raises(NormsError, match="缺少规范文件"):
         check("您好")
+
+
+def test_typo_findings_and_the_typo_tidy_up_agree():
+    """The typos the checker flags (typo.common in forbidden.yaml) are the ones the tidy-up corrects
+    (the typo.* steps of replacements.yaml): each example is corrected and each finding suggests
+    its own correction; a counter-example is neither flagged nor changed."""
+    from rewrite.engines.rules import fix_typos
+    from rewrite.norms.checker import find
+    from rewrite.norms.load import load_forbidden
+
+    rule = next(r for r in load_forbidden().rules if r.id == "typo.common")
+    for text in rule.examples:
+        fs = [f for f in find(text) if f.rule_id == "typo.common"]
+        assert fs and fix_typos(text) != text, text
+        fixed = text
+        for f in reversed(fs):
+            assert len(f.suggestions) == 1, (text, f.suggestions)
+            fixed = fixed[: f.start] + f.suggestions[0] + fixed[f.end:]
+        assert fixed == fix_typos(text), (text, fixed)
+    for text in rule.counter_examples:
+        assert fix_typos(text) == text, text
+    two = "谢谢您的配和，有问题在联系我们"  # two typos: each finding suggests its own fix
+    assert [f.suggestions for f in find(two) if f.rule_id == "typo.common"] == [("配合",), ("再",)]

@@ -97,6 +97,20 @@ def _allowed(cr: _CompiledRule, text: str, s: int, e: int) -> bool:
     return False
 
 
+def _typo_fix(text: str, s: int, e: int, directory: Path | None = None) -> tuple[str, ...] | None:
+    """The correction of the typo at ``text[s:e]`` (配和 → 配合): the ``typo.*`` step of
+    ``replacements.yaml`` (which the tidy-up applies) that matches exactly there; else ``None``."""
+    from rewrite.engines.rules import _compiled
+
+    for _, rx, repl in _compiled(directory).typos:
+        for m in rx.finditer(text, max(0, s - 2)):
+            if m.span() == (s, e):
+                return (m.expand(repl),)
+            if m.start() > s:
+                break
+    return None
+
+
 def find(text: str, *, channel: str | None = None, directory: Path | None = None) -> list[Finding]:
     """Every finding in ``text``, ordered by position. ``channel`` (phone/chat) enables the rules
     that only apply to one channel (e.g. 亲 is fine in chat, not on the phone)."""
@@ -120,8 +134,9 @@ def find(text: str, *, channel: str | None = None, directory: Path | None = None
                 if _allowed(cr, text, s, e):
                     continue
                 spans.append((s, e))
+                tips = _typo_fix(text, s, e, directory) if r.id.startswith("typo.") else None
                 out.append(
-                    (s, order, e, Finding(r.id, r.category, r.severity, s, e, text[s:e], r.explanation, r.suggestions))
+                    (s, order, e, Finding(r.id, r.category, r.severity, s, e, text[s:e], r.explanation, tips or r.suggestions))
                 )
     out.sort(key=lambda t: (t[0], t[1], t[2]))
     return [f for _, _, _, f in out]
