@@ -100,9 +100,13 @@ def _allowed(cr: _CompiledRule, text: str, s: int, e: int) -> bool:
 def _typo_fix(text: str, s: int, e: int, directory: Path | None = None) -> tuple[str, ...] | None:
     """The correction of the typo at ``text[s:e]`` (配和 → 配合): the ``typo.*`` step of
     ``replacements.yaml`` (which the tidy-up applies) that matches exactly there; else ``None``."""
-    from rewrite.engines.rules import _compiled
+    import re
 
-    for _, rx, repl in _compiled(directory).typos:
+    from rewrite.norms.load import load_replacements  # the norms, not the rules engine: no import cycle
+
+    reps = load_replacements(directory)
+    for step in (st for st in reps.steps if st.id.startswith("typo.")):
+        rx, repl = re.compile(reps.expand(step.pattern)), step.replace  # re caches the compiled patterns
         for m in rx.finditer(text, max(0, s - 2)):
             if m.span() == (s, e):
                 return (m.expand(repl),)
