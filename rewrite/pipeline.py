@@ -104,6 +104,24 @@ def _finished(text: str, ends_reply: bool) -> str:
     return text + "。"
 
 
+def _signature_last(text: str, source: str) -> str:
+    """A Weibo signature (小编, 小沃, 小U) that ends the draft chunk ends the reply too: an engine
+    that wrote a close after it (…账单。小U。感谢您的理解。) gets it moved back to the end."""
+    from rewrite.text import split_signature
+
+    sig = split_signature(source)[1]
+    if not sig or split_signature(text)[1] == sig:
+        return text
+    at = text.rfind(sig)
+    after = text[at + len(sig):at + len(sig) + 1]
+    if at <= 0 or text[at - 1] not in "，,。！？~～ " or (after and after not in "，,。！？ "):
+        return text  # no signature left standing apart (小U您好 greets)
+    left, right = text[:at].rstrip("，, "), text[at + len(sig):].lstrip("，,。 ")
+    glue = "，" if left and right and not left.endswith(("。", "！", "？", "~", "～")) else ""
+    body = left + glue + right
+    return body + sig if body else text
+
+
 def _wording(text: str) -> str:
     """``text`` without punctuation and spaces: two replies with the same wording are one reply."""
     import re
@@ -388,6 +406,12 @@ class Rewriter:
             self._load(self.touch_up)
             for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):
                 ranked[i] = [self._touched(ch, flat_keep[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
+        for i in (i for i in range(len(flat)) if positions[i][1] and ranked[i] and not fine[i]):
+            for ch in ranked[i][:n]:
+                moved = _signature_last(ch.text, originals[i])
+                if moved != ch.text:
+                    ch.text = moved
+                    ch.findings = check(moved, channel=channel).findings
         elapsed = (time.perf_counter() - t0) * 1000.0 - (self.load_ms - loading)
 
         results: list[RewriteResult] = []

@@ -407,3 +407,34 @@ def test_a_bare_reply_is_framed_then_touched_up():
     assert out == "您好，电表欠费停电了，请您带上电卡去营业厅充值。请问还有什么可以帮您？", out
     out = rw.rewrite("你家的水管修好了吧", channel="phone").target
     assert out.endswith("修好了吗？") and "还有什么可以帮您" not in out, out
+
+
+def test_a_weibo_signature_stays_last_and_a_correction_gets_an_offer_not_an_apology():
+    """An engine wrote a close after the signature (…账单。小U。感谢您的理解。); the pipeline moves
+    the signature back to the end, and never takes 小U您好 (a greeting) for one. A reply that sets a
+    charge straight offers to check (如有疑问，我可以为您再次核对), without 非常抱歉 in front
+    (judges read both 我再帮您核实一下 and that apology as wrong)."""
+    from rewrite import load_rewriter
+    from rewrite.engines.plan import APOLOGY_CATEGORIES
+    from rewrite.engines.rules import RulesBackend
+    from rewrite.pipeline import Rewriter, _signature_last
+
+    assert _signature_last("麻烦您再核对一下账单。小U。感谢您的理解。", "你再仔细看看账单。小U") == \
+        "麻烦您再核对一下账单。感谢您的理解。小U"
+    assert _signature_last("扣费是按套餐来的，小U，我再帮您核实一下。", "扣费是按套餐来的。小U") == \
+        "扣费是按套餐来的，我再帮您核实一下。小U"
+    assert _signature_last("小U您好，已经好了。", "小U您好 好了。小U") == "小U您好，已经好了。"
+    assert _signature_last("您好，已经好了。", "你好 好了") == "您好，已经好了。"
+
+    class Model:
+        name = "model"
+
+        def generate(self, chunks, *, n=1, channel="phone"):
+            return [["您好，" + c.replace("你自己看账单", "麻烦您再核对一下账单") + "。感谢您的理解。"] for c in chunks]  # the signature stays masked
+
+    out = Rewriter(Model(), RulesBackend(), touch_up=RulesBackend()).rewrite("扣费是按套餐来的，你自己看账单。小U").target
+    assert out == "您好，扣费是按套餐来的，麻烦您再核对一下账单。感谢您的理解。小U", out
+
+    assert "contradict" not in APOLOGY_CATEGORIES
+    out = load_rewriter("seq2seq").rewrite("这个月电费高是阶梯电价 超了第二档 没多收你的", channel="phone").target
+    assert "核实一下" not in out and "没多收" not in out and "第二档" in out, out

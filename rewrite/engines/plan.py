@@ -56,7 +56,9 @@ _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要
 #: Share of a clause's content characters a generated rewrite of it must keep.
 MIN_CLAUSE_COVERAGE = 0.5
 #: Categories that earn an apology at the head of the reply.
-APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "deflect", "contradict", "curt"})
+#: (Not contradict: a reply that sets a charge or a fact straight gets an offer to check, and judges
+#: read 非常抱歉 in front of it as the wrong frame.)
+APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "deflect", "curt"})
 #: Rule findings of these severities make a clause offend (low ones are particle tidy-ups).
 OFFENDING_SEVERITIES = ("high", "medium")
 #: A dropped clause longer than this is kept and rewritten instead (it may carry content).
