@@ -43,6 +43,9 @@ DEFAULT_CARD = DATA_DIR / "CARD.md"
 BENCH_DIR = REPO_ROOT / "eval" / "bench"
 #: The critic's labelled clause set (issue: a checker that hears tone); held out like a bench.
 CRITIC_SET = REPO_ROOT / "tests" / "cases" / "critic_clauses.jsonl"
+#: Probe sets of fresh drafts (``eval/probes/*/drafts*.jsonl``): written apart from the benches to
+#: measure whether a change carries over to drafts nobody tuned on; kept out of training like them.
+PROBE_DIR = REPO_ROOT / "eval" / "probes"
 
 #: Version of the build recipe; bump when the output changes for the same sources and seed.
 BUILD_VERSION = "1"
@@ -184,10 +187,13 @@ def written_files(written_dir: Path = WRITTEN_DIR) -> list[Path]:
 
 def bench_files(bench_dir: Path = BENCH_DIR) -> list[Path]:
     """The sets the leak guard protects, sorted by name: the benchmarks and, for the default
-    folder, the critic's labelled clause set (its replies are held out like bench drafts)."""
+    folder, the critic's labelled clause set (its replies are held out like bench drafts) and the
+    probe sets' drafts (``eval/probes``)."""
     files = sorted(Path(bench_dir).glob("*.jsonl")) if Path(bench_dir).is_dir() else []
     if Path(bench_dir) == BENCH_DIR and CRITIC_SET.is_file():
         files.append(CRITIC_SET)
+    if Path(bench_dir) == BENCH_DIR and PROBE_DIR.is_dir():
+        files += sorted(PROBE_DIR.glob("*/drafts*.jsonl"))
     return files
 
 
