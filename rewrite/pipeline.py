@@ -113,8 +113,10 @@ def _signature_last(text: str, source: str) -> str:
     if not sig or split_signature(text)[1] == sig:
         return text
     at = text.rfind(sig)
+    if at <= 0:
+        return text
     after = text[at + len(sig):at + len(sig) + 1]
-    if at <= 0 or text[at - 1] not in "，,。！？~～ " or (after and after not in "，,。！？ "):
+    if text[at - 1] not in "，,。！？~～ " or (after and after not in "，,。！？ "):
         return text  # no signature left standing apart (小U您好 greets)
     left, right = text[:at].rstrip("，, "), text[at + len(sig):].lstrip("，,。 ")
     glue = "，" if left and right and not left.endswith(("。", "！", "？", "~", "～")) else ""
