@@ -221,3 +221,30 @@ def test_frame_augmentation_keeps_the_offence_labelled_inside_a_polite_frame():
     assert ctx.startswith("非常抱歉，") and "您签了字的" in ctx and "你" not in ctx
     assert ("您签了字的", ctx, "blame") in ex and ("非常抱歉", ctx, "ok") in ex
     assert framed_examples(dict(pair, must_fix=[], categories=[])) == []
+
+
+def test_courtesy_formulas_are_no_context_for_the_clauses_they_surround():
+    text = "您好，房间隔音就这样，嫌吵可以换别家。请问还有什么可以帮您？"
+    spans = C.clause_spans(text)
+    ctxs = C.contexts(text, spans)
+    assert ctxs[1] == ctxs[2] == "房间隔音就这样，嫌吵可以换别家。"
+    assert ctxs[0] == ctxs[3] == text  # a formula is judged in the whole reply
+    for plain in ("房间隔音就这样，嫌吵可以换别家。", "您好，感谢您的理解。"):  # no formula / all formulas
+        assert C.contexts(plain, C.clause_spans(plain)) == [plain] * len(C.clause_spans(plain))
+    # 好的 opens a reply; 好的吧 is no formula
+    assert not C.FRAME_CLAUSE.match("好的吧") and not C.FRAME_CLAUSE.match("请问您还有什么不满意")
+
+
+def test_a_polite_close_does_not_talk_the_shipped_critic_out_of_an_offence():
+    # With 请问还有什么可以帮您？ as context the v4 critic heard 4 % of the clause set's offences
+    # (59 % without it); judged without the formulas, the frame changes nothing.
+    model = C.load_critic()
+    assert model is not None
+    for bare in ("频道少了是版权到期，跟我说没用。", "您签了字的，合同写得清清楚楚。", "搁这儿问我干啥，自己看说明书。"):
+        flagged = {v.text for v in C.judge(model, bare) if v.label != "ok"}
+        assert flagged, bare
+        for head, tail in (("您好，", "请问还有什么可以帮您？"), ("非常抱歉，", "感谢您的理解。")):
+            framed = {v.text for v in C.judge(model, head + bare + tail) if v.label != "ok"}
+            assert flagged <= framed, (bare, head, tail)
+    fine = "您好，您的订单已经发出，预计明天送达。请问还有什么可以帮您？"
+    assert all(v.label == "ok" for v in C.judge(model, fine))

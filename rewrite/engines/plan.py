@@ -205,11 +205,14 @@ class PlanBackend:
     def _judge(self, chunk: str, spans: Sequence[tuple[int, int]], channel: str) -> list[tuple[str | None, list[str]]]:
         """Per clause: the category that offends (``None`` when fine) and why."""
         from rewrite.norms.checker import find
-        from rewrite.norms.critic import LABELS, load_critic
+        from rewrite.norms.critic import LABELS, contexts, load_critic
 
         model = load_critic()
-        view_ctx = _view(chunk)
-        probs = model.probs([(_view(chunk[s:e]), view_ctx) for s, e in spans]) if model and spans else None
+        view = _view(chunk)
+        probs = None
+        if model and spans:  # each clause in the reply without its courtesy formulas (critic.contexts)
+            ctxs = contexts(chunk, spans)
+            probs = model.probs([(_view(chunk[s:e]), view if c == chunk else _view(c)) for (s, e), c in zip(spans, ctxs)])
         out: list[tuple[str | None, list[str]]] = []
         for k, (s, e) in enumerate(spans):
             clause = chunk[s:e]

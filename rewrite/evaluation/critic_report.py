@@ -131,6 +131,61 @@ def cascade(path: Path) -> dict[str, Any] | None:
             "encoder_share": round(float((ng[:, 0] < bound).mean()), 3)}
 
 
+#: The frames the engines put around a reply (opening, close): the checker must hear an offence
+#: inside them as it hears it bare.
+ENGINE_FRAMES = (("您好，", "。请问还有什么可以帮您？"), ("非常抱歉，", "。感谢您的理解。"),
+                 ("好的，", "。请问还有什么可以帮您？"), ("对不起，", "。"))
+
+
+def framed(path: Path) -> dict[str, Any] | None:
+    """The critic on the clause set with each reply inside the engines' frames (:data:`ENGINE_FRAMES`):
+    recall on the offending clauses and false alarms on the acceptable ones, per frame. A checker
+    that a polite close talks out of an offence calls every framed rewrite compliant."""
+    from rewrite.norms.critic import judge, load_critic
+
+    model = load_critic()
+    if model is None:
+        return None
+    recs = [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
+    out = {}
+    for head, tail in ENGINE_FRAMES:
+        flags = []
+        for r in recs:
+            text = head + r["context"].rstrip("。！？!?~～ ") + tail
+            flags.append(any(v.label != "ok" and v.text == r["clause"] for v in judge(model, text)))
+        out[f"{head}…{tail}"] = {"recall": _share([f for f, r in zip(flags, recs) if r["label"] != "ok"]),
+                                "false_alarms": _share([f for f, r in zip(flags, recs) if r["label"] == "ok"])}
+    return out
+
+
+def judged_outputs() -> dict[str, Any] | None:
+    """Does the checker agree with the blind judges on what the engines wrote? Over every judged
+    output that differs from its draft (``eval/judgments``, the majority verdict per output): the
+    share the checker (both sources) flags among the outputs judged to keep rude wording
+    (``rude_left``), and among those judged acceptable. Never used to tune anything."""
+    from collections import defaultdict
+
+    from rewrite.evaluation.judging import load_judgments
+    from rewrite.norms.checker import check
+
+    rows, _ = load_judgments()
+    by: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in rows:
+        if r.get("output") and r["output"] != r.get("draft"):
+            by[(r["draft"], r["output"])].append(r)
+    rude, ok = [], []
+    for (_, out), js in by.items():
+        flagged = _flags(check(out, critic=True))
+        if 2 * sum("rude_left" in (j.get("reasons") or []) for j in js) >= len(js):
+            rude.append(flagged)
+        elif 2 * sum(j["verdict"] == "ok" for j in js) > len(js):
+            ok.append(flagged)
+    if not rude and not ok:
+        return None
+    return {"outputs_judged_rude_left": len(rude), "flagged_rude_left": _share(rude),
+            "outputs_judged_ok": len(ok), "flagged_ok": _share(ok)}
+
+
 #: The false-alarm rates at which :func:`at_false_alarms` reads the critic's recall.
 FALSE_ALARM_RATES = (0.015, 0.02, 0.025, 0.03)
 
@@ -163,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     path = ROOT / "tests" / "cases" / "critic_clauses.jsonl"
     report = {"critic": critic_status(), "clause_set": clause_set(path), "cascade": cascade(path),
-              "no_cascade": at_false_alarms(path), "case_table": case_table(), "heldout": heldout()}
+              "no_cascade": at_false_alarms(path), "framed": framed(path), "case_table": case_table(),
+              "heldout": heldout(), "judged_outputs": judged_outputs()}
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0
 

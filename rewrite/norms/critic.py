@@ -245,11 +245,38 @@ class ClauseVerdict:
     p_ok: float
 
 
+#: A clause that is only a courtesy formula: a greeting, an apology, thanks, the offer of more help,
+#: a goodbye. It carries no content, so it is no context for the tone of the clauses beside it.
+FRAME_CLAUSE = re.compile(
+    r"^(?:您好|你好|亲爱的|亲亲?|好的|(?:非常|十分|很)?抱歉|对不起|不好意思|(?:非常)?理解您的心情|"
+    r"(?:非常)?感谢您的(?:理解|耐心等待|耐心|支持|来电|配合)|谢谢(?:您)?(?:的理解|的配合|的耐心等待)?|"
+    r"请问(?:您)?还有(?:什么|其他|别的)(?:问题)?(?:可以|需要)(?:帮|为)您(?:的吗|服务的吗|的|吗)?|"
+    r"还请(?:您)?谅解|请您谅解|祝您生活愉快|祝您愉快|再见|(?:非常抱歉)?让您久等了)$")
+
+
+def contexts(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    """The context each clause is judged in: ``text`` without its courtesy formulas
+    (:data:`FRAME_CLAUSE`), for every clause that is not one itself. A polite frame must not
+    launder the clause it surrounds: judged with 请问还有什么可以帮您？ after it, 嫌吵可以换别家 read
+    as acceptable (p 0.91), and as offending (0.45) without it. A formula is judged in the whole
+    reply, and a reply that is all formulas (or has none) is every clause's context."""
+    frames = [bool(FRAME_CLAUSE.match(text[s:e])) for s, e in spans]
+    if all(frames) or not any(frames):
+        return [text] * len(spans)
+    parts = [text[: spans[0][0]]]
+    for i, (s, _) in enumerate(spans):
+        if not frames[i]:
+            parts.append(text[s: spans[i + 1][0] if i + 1 < len(spans) else len(text)])
+    stripped = "".join(parts)
+    return [text if f else stripped for f in frames]
+
+
 def judge(model: CriticModel, text: str) -> list[ClauseVerdict]:
-    """One verdict per clause of ``text``. A clause is flagged when ``p(ok) < threshold``; its
-    label is then the most probable category and its confidence ``1 - p(ok)``."""
+    """One verdict per clause of ``text``, each in its :func:`contexts`. A clause is flagged when
+    ``p(ok) < threshold``; its label is then the most probable category and its confidence
+    ``1 - p(ok)``."""
     spans = clause_spans(text)
-    probs = model.probs([(text[s:e], text) for s, e in spans])
+    probs = model.probs([(text[s:e], ctx) for (s, e), ctx in zip(spans, contexts(text, spans))])
     out = []
     for (s, e), p in zip(spans, probs):
         p_ok = float(p[0])
