@@ -203,3 +203,36 @@ def test_eval_merges_judgments_and_reports_unjudged(tmp_path):
     # checker compliance carries its interval too; identity's equals the drafts' own compliance
     cc = by["identity"]["checker_compliance"]
     assert cc["value"] == pytest.approx(by["identity"]["compliance_before"], abs=1e-4) and cc["ci"][0] <= cc["value"] <= cc["ci"][1]
+
+
+def test_probe_tasks_export_only_unjudged_pairs_and_import_the_answers(tmp_path):
+    import importlib.util
+
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("probe_tasks", root / "eval" / "probes" / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    from rewrite.evaluation.judging import judgment_key
+
+    folder = tmp_path / "probe"
+    folder.mkdir()
+    outs = [{"version": "a", "id": "p-1", "draft": "等着吧", "output": "请您稍等。"},
+            {"version": "b", "id": "p-1", "draft": "等着吧", "output": "请您稍等。"},  # same pair: once
+            {"version": "b", "id": "p-2", "draft": "已退款", "output": "您好，已退款。"}]
+    (folder / "outputs.jsonl").write_text("".join(json.dumps(o, ensure_ascii=False) + "\n" for o in outs), encoding="utf-8")
+    seen = {"key": judgment_key("已退款", "您好，已退款。"), "item": "p-2", "verdict": "ok", "reasons": [], "judge": "judge-x"}
+    (folder / "judgments.jsonl").write_text(json.dumps(seen, ensure_ascii=False) + "\n", encoding="utf-8")
+    n_tasks, n_cands = tasks.export(folder, tmp_path / "t.jsonl", seed=1)
+    exported = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text(encoding="utf-8").splitlines()]
+    keys = [c["key"] for t in exported for c in t["candidates"]]
+    assert n_tasks == 1 and judgment_key("等着吧", "请您稍等。") in keys and seen["key"] not in keys
+    assert len(keys) == n_cands == len(set(keys)) and "version" not in json.dumps(exported)
+    answers = [{"key": k, "verdict": "ok", "reasons": []} for k in keys] + [{"key": "nope", "verdict": "ok"}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(a) + "\n" for a in answers), encoding="utf-8")
+    written, problems = tasks.import_answers(folder, tmp_path / "t.jsonl", tmp_path / "a.jsonl", "y")
+    assert written == len(keys) and len(problems) == 1
+    rows = [json.loads(x) for x in (folder / "judgments.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1 + len(keys) and rows[-1]["judge"] == "judge-y"
+    assert tasks.import_answers(folder, tmp_path / "t.jsonl", tmp_path / "a.jsonl", "y")[0] == 0  # once only
