@@ -248,3 +248,15 @@ def test_a_polite_close_does_not_talk_the_shipped_critic_out_of_an_offence():
             assert flagged <= framed, (bare, head, tail)
     fine = "您好，您的订单已经发出，预计明天送达。请问还有什么可以帮您？"
     assert all(v.label == "ok" for v in C.judge(model, fine))
+
+
+def test_rewrite_augmentation_labels_only_what_it_is_sure_of():
+    from rewrite.norms.critic_train import rewritten_examples
+
+    pair = {"draft": "快递员忙不过来 你自己到驿站拿", "reference": "非常抱歉，快递员比较忙，麻烦您到驿站取件。",
+            "must_fix": ["你自己到驿站拿"], "categories": ["command"]}
+    ex = rewritten_examples(pair, lambda d: "非常抱歉，快递员忙不过来，请您自己到驿站拿。感谢您的理解。")
+    assert ("请您自己到驿站拿", ex[0][1], "command") in ex and ("非常抱歉", ex[0][1], "ok") in ex
+    assert all(c != "快递员忙不过来" for c, _, _ in ex)  # neither sure offence nor formula: left out
+    assert rewritten_examples(pair, lambda d: "非常抱歉，快递员比较忙，麻烦您到驿站取件。") == []  # repaired
+    assert rewritten_examples(pair, lambda d: d) == []  # untouched: the plain example covers it

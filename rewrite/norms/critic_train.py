@@ -21,6 +21,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 import sys
 import time
 from collections import Counter
@@ -64,6 +65,7 @@ class CriticArguments:
     ngram_epochs: int = field(default=3, metadata={"help": "epochs of the n-gram model (Adagrad, seconds per epoch)"})
     ngram_mix: float = field(default=-1.0, metadata={"help": "the encoder's share when the two models' probabilities are mixed; -1: tuned on validation"})
     frame_augment: bool = field(default=False, metadata={"help": "also train on each offending draft inside a polite frame (非常抱歉，… 感谢您的理解。), so the critic hears an offence that a new opening surrounds"})
+    rewrite_augment: bool = field(default=False, metadata={"help": "also train on the rules engine's rewrite of each offending draft: a clause that still holds a must-fix span (你/您 folded) keeps its category, a courtesy formula is acceptable, other clauses are left out; so the critic hears an offence that a partial rewrite leaves (请您自己到驿站拿)"})
 
 
 # ----------------------------------------------------------------------------- data
@@ -114,6 +116,34 @@ def framed_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, st
     framed = dict(pair, draft=head + body + tail, reference=head + body + tail,
                   must_fix=[m.replace("你", "您") for m in pair["must_fix"]])
     return [ex for ex in clause_examples(framed)]
+
+
+def rewritten_examples(pair: dict[str, Any], rewrite_chunk: Any) -> list[tuple[str, str, str]]:
+    """The rules engine's rewrite of an offending pair's draft (``rewrite_chunk(draft) -> text``),
+    labelled where the label is sure: a clause that still holds a must-fix span (你/您 folded,
+    trailing particles aside) takes that span's category; a courtesy formula
+    (:data:`rewrite.norms.critic.FRAME_CLAUSE`) is acceptable; any other clause is left out, since
+    the rewrite may or may not have repaired it."""
+    from rewrite.data.audit import fold
+    from rewrite.norms.critic import FRAME_CLAUSE
+
+    spans = pair.get("must_fix") or []
+    if not spans:
+        return []
+    cats = pair.get("categories") or ["curt"] * len(spans)
+    cores = [(re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", fold(m)), cats[k] if k < len(cats) else "curt") for k, m in enumerate(spans)]
+    text = rewrite_chunk(pair["draft"])
+    if not text or fold(text) == fold(pair["draft"]):
+        return []  # the rules left it as it was: the plain example already covers it
+    out = []
+    for s, e in clause_spans(text):
+        c = text[s:e]
+        hit = [cat for core, cat in cores if len(core) >= 2 and core in fold(c) and cat in LABELS]
+        if hit:
+            out.append((c, text, hit[0]))
+        elif FRAME_CLAUSE.match(c):
+            out.append((c, text, "ok"))
+    return out if any(label != "ok" for _, _, label in out) else []
 
 
 def load_pairs(args: CriticArguments) -> tuple[list[dict[str, Any]], int]:
@@ -346,6 +376,20 @@ def train(args: CriticArguments) -> dict[str, Any]:
     tr = [ex for p in tr_pairs for ex in clause_examples(p)]
     if args.frame_augment:
         tr += [ex for k, p in enumerate(tr_pairs) for ex in framed_examples(p, k)]
+    if args.rewrite_augment:
+        from rewrite import load_rewriter
+
+        rules = load_rewriter("rules")
+
+        def rewrite_draft(d: str) -> str:
+            try:
+                return rules.rewrite(d, channel="phone").target
+            except RewriteError:  # empty or over-long: no example
+                return ""
+
+        n0 = len(tr)
+        tr += [ex for p in tr_pairs for ex in rewritten_examples(p, rewrite_draft)]
+        log.info("rewrite augmentation: %d clauses", len(tr) - n0)
     va = [ex for p in va_pairs for ex in clause_examples(p)]
     if not tr or not va:
         raise RewriteError("训练或验证样本为空：语料里需要带 must_fix 的句对。")
