@@ -124,6 +124,24 @@ def _signature_last(text: str, source: str) -> str:
     return body + sig if body else text
 
 
+def _only_formulas(text: str) -> bool:
+    """Whether every clause of ``text`` is a courtesy formula (您好, 非常抱歉, 请问还有什么可以帮您):
+    a reply that tells the customer nothing (``rewrite.norms.critic.FRAME_CLAUSE``)."""
+    from rewrite.norms.critic import FRAME_CLAUSE, clause_spans
+
+    spans = clause_spans(text)
+    return bool(spans) and all(FRAME_CLAUSE.match(text[s:e]) for s, e in spans)
+
+
+def _says_something(text: str) -> bool:
+    """Whether ``text`` has a clause of three or more Chinese characters that is not a courtesy
+    formula (嗯, 在吗 and 好的 say nothing a reply must carry on)."""
+    from rewrite.norms.critic import FRAME_CLAUSE, clause_spans
+
+    return any(len(re.findall(r"[\u4e00-\u9fff]", text[s:e])) >= 3 and not FRAME_CLAUSE.match(text[s:e])
+               for s, e in clause_spans(text))
+
+
 def _wording(text: str) -> str:
     """``text`` without punctuation and spaces: two replies with the same wording are one reply."""
     import re
@@ -441,6 +459,9 @@ class Rewriter:
                 notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用{how}。")
             if any(ch.framed for ch in best):
                 notes.append("回复缺少礼貌用语：补上了问候或致歉、标点与结束语，原有字词不变。")
+            if _only_formulas(target) and _says_something(src):
+                notes.append("改写后只剩礼貌用语：草稿里的话（指责、推诿或不耐烦，不能发给客户）都已删去。"
+                             "请补充要告诉客户的事实或处理办法后再发送。")
             results.append(
                 RewriteResult(
                     source=src,

@@ -438,3 +438,20 @@ def test_a_weibo_signature_stays_last_and_a_correction_gets_an_offer_not_an_apol
     assert "contradict" not in APOLOGY_CATEGORIES
     out = load_rewriter("seq2seq").rewrite("这个月电费高是阶梯电价 超了第二档 没多收你的", channel="phone").target
     assert "核实一下" not in out and "没多收" not in out and "第二档" in out, out
+
+
+def test_a_reply_left_with_only_courtesy_formulas_tells_the_agent_so():
+    # A draft that is all blame (nothing a customer needs to know) loses every clause; the reply
+    # must not look finished: notes ask the agent for the facts or the next step.
+    from rewrite import load_rewriter
+    from rewrite.pipeline import _only_formulas, _says_something
+
+    assert _only_formulas("非常抱歉。") and _only_formulas("您好，请问还有什么可以帮您？")
+    assert not _only_formulas("好的，已经退款了。") and not _only_formulas("")
+    assert _says_something("你自己填错的 怪谁") and not _says_something("在吗") and not _says_something("好的，谢谢")
+    rw = load_rewriter("seq2seq")
+    res = rw.rewrite("易碎品你寄的时候又没说 我们怎么知道要轻拿轻放", channel="phone")
+    if _only_formulas(res.target):
+        assert any(n.startswith("改写后只剩礼貌用语") for n in res.notes), res.notes
+    for d in ("嗯", "好的 已经退款了"):
+        assert not any(n.startswith("改写后只剩礼貌用语") for n in rw.rewrite(d).notes)
