@@ -42,11 +42,28 @@ class _Choice:
     framed: bool = False  # a bare draft's reply, given the frame the norms ask for
 
 
+#: A draft chunk with at most this many Chinese characters is an acknowledgement or a one-word
+#: answer (在吗, 是的, 没问题, 您说): the critic's tone verdict on it is not trusted (it turned 是的
+#: into 如有疑问，我可以为您再次核对。 and 在吗 into 非常抱歉。). When a rule finds something in it
+#: (喂?什么?, 不知道), the critic's verdicts stand as for any draft.
+MAX_ACK_HAN = 3
+
+
+def _rule_offences(text: str) -> bool:
+    """Whether a rule finds more in ``text`` than a tidy-up (a particle, a typo)."""
+    from rewrite.norms.checker import find
+
+    return any(not (f.rule_id.startswith(("particle.", "typo.")) and f.severity == "low") for f in find(text))
+
+
 def _draft_offences(text: str) -> list:
-    """The critic's flagged clauses of a draft chunk (``[]`` without the critic)."""
+    """The critic's flagged clauses of a draft chunk (``[]`` without the critic, and for an
+    acknowledgement of at most :data:`MAX_ACK_HAN` Chinese characters)."""
     from rewrite.norms.checker import phrasebook_clauses
     from rewrite.norms.critic import judge, load_critic
 
+    if len(re.findall(r"[\u4e00-\u9fff]", text)) <= MAX_ACK_HAN and not _rule_offences(text):
+        return []
     model = load_critic()
     standard = phrasebook_clauses()
     # Judged with 你 already folded to 您: an address the rewrite fixes is not an offence that survives.

@@ -455,3 +455,20 @@ def test_a_reply_left_with_only_courtesy_formulas_tells_the_agent_so():
         assert any(n.startswith("改写后只剩礼貌用语") for n in res.notes), res.notes
     for d in ("嗯", "好的 已经退款了"):
         assert not any(n.startswith("改写后只剩礼貌用语") for n in rw.rewrite(d).notes)
+
+
+@pytest.mark.parametrize("draft", ["是的", "在吗", "没问题", "您说"])
+def test_an_acknowledgement_is_not_reframed_on_the_critic_word_alone(draft):
+    # The critic hears tone in a clause; on two or three characters it guesses (是的 read as
+    # contradicting the customer, and came back as 如有疑问，我可以为您再次核对。, its meaning gone).
+    from rewrite import load_rewriter
+
+    assert load_rewriter("seq2seq").rewrite(draft, channel="phone").target == draft
+
+
+def test_a_short_draft_with_a_rule_finding_is_still_rewritten():
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    for draft in ("喂?什么?", "不知道"):
+        assert rw.rewrite(draft, channel="phone").target != draft
