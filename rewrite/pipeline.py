@@ -45,15 +45,15 @@ class _Choice:
 #: A draft chunk with at most this many Chinese characters is an acknowledgement or a one-word
 #: answer (在吗, 是的, 没问题, 您说): the critic's tone verdict on it is not trusted (it turned 是的
 #: into 如有疑问，我可以为您再次核对。 and 在吗 into 非常抱歉。). When a rule finds something in it
-#: (喂?什么?, 不知道), the critic's verdicts stand as for any draft.
+#: (喂?什么?, 不知道, the particle of 好的啊), the critic's verdicts stand as for any draft.
 MAX_ACK_HAN = 3
 
 
 def _rule_offences(text: str) -> bool:
-    """Whether a rule finds more in ``text`` than a tidy-up (a particle, a typo)."""
+    """Whether a rule finds anything in ``text`` (a particle too: 好的啊 is still rewritten 好的。)."""
     from rewrite.norms.checker import find
 
-    return any(not (f.rule_id.startswith(("particle.", "typo.")) and f.severity == "low") for f in find(text))
+    return bool(find(text))
 
 
 def _draft_offences(text: str) -> list:

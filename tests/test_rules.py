@@ -795,3 +795,10 @@ def test_last_say_families_on_a_finished_reply(reply, want, gone):
 ])
 def test_last_say_families_leave_fine_replies_alone(reply):
     assert _touched(reply) == reply
+
+
+def test_a_finished_check_gets_no_request_to_wait(rules):
+    # 帮你查了 reports a check that is done: 请您稍等 in front of it is the wrong frame.
+    for draft in ("帮你查了 没问题", "我看了 已经发货了"):
+        assert "稍等" not in rules.rewrite(draft, channel="phone").target, draft
+    assert rules.rewrite("等下 我查查你那条线", channel="phone").target.startswith("请您稍等")
