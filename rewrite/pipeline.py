@@ -47,6 +47,7 @@ class _Choice:
 #: into 如有疑问，我可以为您再次核对。 and 在吗 into 非常抱歉。). When a rule finds something in it
 #: (喂?什么?, 不知道, the particle of 好的啊), the critic's verdicts stand as for any draft.
 MAX_ACK_HAN = 3
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _rule_offences(text: str) -> bool:
@@ -62,7 +63,7 @@ def _draft_offences(text: str) -> list:
     from rewrite.norms.checker import phrasebook_clauses
     from rewrite.norms.critic import judge, load_critic
 
-    if len(re.findall(r"[\u4e00-\u9fff]", text)) <= MAX_ACK_HAN and not _rule_offences(text):
+    if len(_HAN.findall(text)) <= MAX_ACK_HAN and not _rule_offences(text):
         return []
     model = load_critic()
     standard = phrasebook_clauses()
@@ -155,7 +156,7 @@ def _says_something(text: str) -> bool:
     formula (嗯, 在吗 and 好的 say nothing a reply must carry on)."""
     from rewrite.norms.critic import FRAME_CLAUSE, clause_spans
 
-    return any(len(re.findall(r"[\u4e00-\u9fff]", text[s:e])) >= 3 and not FRAME_CLAUSE.match(text[s:e])
+    return any(len(_HAN.findall(text[s:e])) >= 3 and not FRAME_CLAUSE.match(text[s:e])
                for s, e in clause_spans(text))
 
 

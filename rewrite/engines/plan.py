@@ -208,11 +208,9 @@ class PlanBackend:
         from rewrite.norms.critic import LABELS, contexts, load_critic
 
         model = load_critic()
-        view = _view(chunk)
         probs = None
         if model and spans:  # each clause in the reply without its courtesy formulas (critic.contexts)
-            ctxs = contexts(chunk, spans)
-            probs = model.probs([(_view(chunk[s:e]), view if c == chunk else _view(c)) for (s, e), c in zip(spans, ctxs)])
+            probs = model.probs([(_view(chunk[s:e]), _view(c)) for (s, e), c in zip(spans, contexts(chunk, spans))])
         out: list[tuple[str | None, list[str]]] = []
         for k, (s, e) in enumerate(spans):
             clause = chunk[s:e]

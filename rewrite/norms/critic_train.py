@@ -126,12 +126,13 @@ def rewritten_examples(pair: dict[str, Any], rewrite_chunk: Any) -> list[tuple[s
     the rewrite may or may not have repaired it."""
     from rewrite.data.audit import fold
     from rewrite.norms.critic import FRAME_CLAUSE
+    from rewrite.pipeline import _core  # a span as the pipeline tells that it survives
 
     spans = pair.get("must_fix") or []
     if not spans:
         return []
     cats = pair.get("categories") or ["curt"] * len(spans)
-    cores = [(re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", fold(m)), cats[k] if k < len(cats) else "curt") for k, m in enumerate(spans)]
+    cores = [(_core(m), cats[k] if k < len(cats) else "curt") for k, m in enumerate(spans)]
     text = rewrite_chunk(pair["draft"])
     if not text or fold(text) == fold(pair["draft"]):
         return []  # the rules left it as it was: the plain example already covers it
