@@ -42,28 +42,13 @@ class _Choice:
     framed: bool = False  # a bare draft's reply, given the frame the norms ask for
 
 
-#: A draft chunk with at most this many Chinese characters is an acknowledgement or a one-word
-#: answer (在吗, 是的, 没问题, 您说): the critic's tone verdict on it is not trusted (it turned 是的
-#: into 如有疑问，我可以为您再次核对。 and 在吗 into 非常抱歉。). When a rule finds something in it
-#: (喂?什么?, 不知道, the particle of 好的啊), the critic's verdicts stand as for any draft.
-MAX_ACK_HAN = 3
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _rule_offences(text: str) -> bool:
-    """Whether a rule finds anything in ``text`` (a particle too: 好的啊 is still rewritten 好的。)."""
-    from rewrite.norms.checker import find
-
-    return bool(find(text))
-
-
 def _draft_offences(text: str) -> list:
-    """The critic's flagged clauses of a draft chunk (``[]`` without the critic, and for an
-    acknowledgement of at most :data:`MAX_ACK_HAN` Chinese characters)."""
-    from rewrite.norms.checker import phrasebook_clauses
+    """The critic's flagged clauses of a draft chunk (``[]`` without the critic, and where it
+    abstains: :func:`rewrite.norms.checker.critic_abstains`)."""
+    from rewrite.norms.checker import critic_abstains, phrasebook_clauses
     from rewrite.norms.critic import judge, load_critic
 
-    if len(_HAN.findall(text)) <= MAX_ACK_HAN and not _rule_offences(text):
+    if critic_abstains(text):
         return []
     model = load_critic()
     standard = phrasebook_clauses()
@@ -156,7 +141,7 @@ def _says_something(text: str) -> bool:
     formula (嗯, 在吗 and 好的 say nothing a reply must carry on)."""
     from rewrite.norms.critic import FRAME_CLAUSE, clause_spans
 
-    return any(len(_HAN.findall(text[s:e])) >= 3 and not FRAME_CLAUSE.match(text[s:e])
+    return any(len(re.findall(r"[\u4e00-\u9fff]", text[s:e])) >= 3 and not FRAME_CLAUSE.match(text[s:e])
                for s, e in clause_spans(text))
 
 

@@ -260,3 +260,12 @@ def test_rewrite_augmentation_labels_only_what_it_is_sure_of():
     assert all(c != "快递员忙不过来" for c, _, _ in ex)  # neither sure offence nor formula: left out
     assert rewritten_examples(pair, lambda d: "非常抱歉，快递员比较忙，麻烦您到驿站取件。") == []  # repaired
     assert rewritten_examples(pair, lambda d: d) == []  # untouched: the plain example covers it
+
+
+def test_the_critic_abstains_on_an_acknowledgement_that_no_rule_faults():
+    from rewrite.norms.checker import check, critic_abstains
+
+    for text in ("是的", "在吗", "没问题"):
+        assert critic_abstains(text) and not check(text, critic=True).findings, text
+    # a rule finding keeps the critic in (不知道); and a longer text is always judged
+    assert not critic_abstains("不知道") and not critic_abstains("你签了字的")

@@ -180,11 +180,28 @@ def _critic_norms(directory: Path | None) -> tuple[dict[str, dict], dict[str, li
     return cats, phrases
 
 
+#: A text with at most this many Chinese characters is an acknowledgement or a one-word answer
+#: (在吗, 是的, 没问题, 您说). On two or three characters the critic guesses (是的 read as
+#: contradicting the customer and came back 如有疑问，我可以为您再次核对。; 在吗 came back 非常抱歉。),
+#: so it abstains there unless a rule finds something too (喂?什么?, 不知道, the particle of 好的啊).
+MAX_ACK_HAN = 3
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def critic_abstains(text: str, directory: Path | None = None) -> bool:
+    """Whether the critic has no say on ``text``: an acknowledgement of at most
+    :data:`MAX_ACK_HAN` Chinese characters in which no rule finds anything."""
+    return len(_HAN.findall(text)) <= MAX_ACK_HAN and not find(text, directory=directory)
+
+
 def critic_findings(text: str, *, channel: str | None = None, directory: Path | None = None) -> tuple[list[Finding], list[str]]:
     """The clause critic's findings on ``text`` and the notes (why there are none, when the model
-    is unavailable). Never raises for a missing or corrupt model."""
+    is unavailable). Never raises for a missing or corrupt model. None on an acknowledgement
+    (:func:`critic_abstains`)."""
     from rewrite.norms.critic import judge, load_critic
 
+    if critic_abstains(text, directory):
+        return [], []
     model = load_critic()
     if model is None:
         from rewrite.norms.critic import critic_status
