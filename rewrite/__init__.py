@@ -67,8 +67,13 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     from rewrite.engines.edit.backend import edit_model_available
 
     # When every candidate still keeps a clause the critic heard offend, the plan engine rewrites
-    # that chunk clause by clause, with this model (seq2seq) as its clause generator.
-    planner = get_backend("plan", generator=backend if name == "seq2seq" else None) if plan else None
+    # that chunk clause by clause, with the clause generator (or, without one, this seq2seq model).
+    if plan and name == "seq2seq":
+        from rewrite.engines.seq2seq.backend import clause_generator
+
+        planner = get_backend("plan", generator=clause_generator() or backend)
+    else:
+        planner = get_backend("plan", generator=None) if plan else None
     # The rules also have the last say on every reply chosen: the clause families marked `after: true`.
     rules = get_backend("rules")
     if name != "edit" and edit_model_available():

@@ -166,10 +166,11 @@ class PlanBackend:
     use_fallback = False
     wants_positions = True
 
-    def __init__(self, prompts: str | None = None, generator: object = "seq2seq", **_: object):
+    def __init__(self, prompts: str | None = None, generator: object = "auto", **_: object):
         """``generator``: a backend (or a registered name) that rewrites one offending clause;
-        ``None`` plans with the rules repairs alone. A generator that cannot load (no model) is
-        left out and the rules repairs stand in."""
+        ``"auto"`` is the clause generator (:func:`~rewrite.engines.seq2seq.backend.clause_generator`)
+        when its model is there, else the seq2seq model; ``None`` plans with the rules repairs
+        alone. A generator that cannot load (no model) is left out and the rules repairs stand in."""
         from rewrite.engines.rules import RulesBackend
 
         self.rules = RulesBackend(prompts)
@@ -186,10 +187,11 @@ class PlanBackend:
             spec, self._generator_spec = self._generator_spec, None
             if isinstance(spec, str):
                 from rewrite.engines import get_backend
+                from rewrite.engines.seq2seq.backend import clause_generator
                 from rewrite.errors import RewriteError
 
                 try:
-                    spec = get_backend(spec)
+                    spec = (clause_generator() if spec == "auto" else None) or get_backend("seq2seq" if spec == "auto" else spec)
                     if hasattr(spec, "load"):
                         spec.load()
                 except (RewriteError, OSError) as e:

@@ -74,6 +74,27 @@ def default_model_dir() -> Path:
     return Path(env) if env else shipped_model_dir()
 
 
+#: Environment variable naming another clause generator directory (see :func:`clause_generator`).
+CLAUSE_DIR_ENV = "REWRITE_CLAUSE_MODEL_DIR"
+
+
+def clause_model_dir() -> Path:
+    """``$REWRITE_CLAUSE_MODEL_DIR`` or ``rewrite/shipped/clause``: the clause generator."""
+    env = os.environ.get(CLAUSE_DIR_ENV)
+    return Path(env) if env else shipped_model_dir() / "clause"
+
+
+def clause_generator() -> "Seq2SeqBackend | None":
+    """The clause generator of the plan engine: a seq2seq model trained on clause pairs only
+    (``docs/recipes/clause-gen.sh``), or ``None`` when its directory has no weights. Every clause it
+    is given was heard to offend, so none is passed over as already polished; its gates come from
+    its own ``inference.json``."""
+    d = clause_model_dir()
+    if not d.is_dir() or weights_file(d) is None:
+        return None
+    return Seq2SeqBackend(model_dir=d, keep_polished=False)
+
+
 def weights_hash(path: Path) -> str:
     """sha256 of a weights file, first 12 hex digits (the ``model`` field of eval signatures)."""
     h = hashlib.sha256()
