@@ -92,3 +92,22 @@ def test_the_plan_engine_takes_the_clause_model_when_there_is_one(tmp_path, monk
     assert PlanBackend(generator="auto").generator.model_dir == tmp_path / "clause"
     monkeypatch.setenv(S.CLAUSE_DIR_ENV, str(tmp_path / "nothing"))
     assert PlanBackend(generator="auto").generator.model_dir == S.default_model_dir()  # the seq2seq model
+
+
+def test_eval_signatures_name_what_the_planner_rewrites_clauses_with():
+    """The clause memory and a clause generator of its own change outputs, so the signature says so."""
+    import re
+
+    from rewrite.engines.plan import PlanBackend, clause_signature
+    from rewrite.evaluation.harness import load_system
+
+    class _Gen:
+        model_hash = "abcdef123456"
+
+    assert clause_signature(None) == "-"
+    assert re.fullmatch(r"mem:[0-9a-f]{12}", clause_signature(PlanBackend(generator=None)))
+    gen = _Gen()
+    assert clause_signature(PlanBackend(generator=gen)).endswith("+gen:abcdef123456")
+    assert "+gen" not in clause_signature(PlanBackend(generator=gen), gen)  # the engine's own model
+    assert load_system("rules").clauses == "-"
+    assert load_system("plan").clauses.startswith("mem:")

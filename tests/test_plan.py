@@ -117,12 +117,44 @@ class _FixedGenerator:
         return [list(self.cands) for _ in chunks]
 
 
-def test_generator_rewrites_an_offending_clause_when_the_checks_accept_it():
+@pytest.fixture
+def no_memory(monkeypatch):
+    """The plan engine without the trainers' clause memory (the generator's choosing is tested)."""
+    from rewrite.engines import plan as P
+
+    monkeypatch.setattr(P, "clause_memory", lambda: {})
+
+
+def test_generator_rewrites_an_offending_clause_when_the_checks_accept_it(no_memory):
     gen = _FixedGenerator(["你自己等着", "请您稍等"])  # the first still offends; the second passes
     pb = PlanBackend(generator=gen)
     text, plans = pb.plan_chunk("等着 我查一下", channel="phone")
     assert gen.calls and "请您稍等" in text and "等着" not in text.replace("等待", "")
     assert any("生成模型改写" in p.why for p in plans)
+
+
+def test_the_trainers_rewrite_of_a_clause_comes_before_the_generator(monkeypatch):
+    from rewrite.engines import plan as P
+
+    monkeypatch.setattr(P, "clause_memory", lambda: {P.memory_key("你等着吧"): ("请您稍等",)})
+    gen = _FixedGenerator(["请您耐心等待"])
+    text, plans = PlanBackend(generator=gen).plan_chunk("你等着 我查一下", channel="phone")
+    assert "请您稍等" in text and "请您耐心等待" not in text
+    assert any("句库改写" in w for p in plans for w in p.why)
+
+
+def test_a_generated_clause_that_invents_garbles_or_turns_a_question_into_a_claim_is_refused():
+    from rewrite.engines.plan import clause_coverage, garbled, invents
+
+    assert invents("退不了", "暂时无法办理退货")  # 货: the fee became goods
+    assert invents("你签字了啊", "合同上有您的签字")  # 合同: the form became a contract
+    assert invents("修好了吧", "已经为您修好了")  # the question became a claim
+    assert not invents("修好了吧", "请问已经修好了吗？") and not invents("办不了", "暂时无法办理")
+    assert garbled("你找理财经理", "建议您联系财经理财经理") and garbled("今天来不了了", "今天暂时无法安排不了")
+    assert not garbled("你看看", "请您看看") and not garbled("退不了", "暂时无法办理退款")
+    assert clause_coverage("来不了", "暂时无法办理") < 0.75  # the visit is lost
+    assert clause_coverage("你自己查下短信", "您可以查看一下短信") == 1.0  # 自己 is meant to go
+    assert clause_coverage("今天肯定到", "预计今天可以送到") == 1.0  # 肯定 is meant to go
 
 
 def test_generator_candidate_that_loses_a_placeholder_is_refused():

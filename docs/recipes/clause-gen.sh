@@ -3,7 +3,7 @@
 # pairs only (an offending draft clause -> its professional rewrite, content kept), so the plan
 # engine can rewrite a clause the critic hears offend instead of dropping or framing it.
 #   rewrite data build                                   # the aligned clause split (clauses_train.jsonl)
-#   bash docs/recipes/clause-gen.sh OUT [WRITTEN_DIR] [MINUTES]
+#   bash docs/recipes/clause-gen.sh OUT [WRITTEN_DIR] [MINUTES] [ALIGNED] [WEIGHT]
 # WRITTEN_DIR defaults to rewrite/data/written/clauses (trainer-written clause rewrites); pass
 # /nonexistent for the aligned pairs alone. 2 CPU cores.
 set -euo pipefail
@@ -11,8 +11,10 @@ cd "$(dirname "$0")/../.."
 OUT=${1:?output dir}
 WRITTEN=${2:-rewrite/data/written/clauses}
 MINUTES=${3:-30}
+ALIGNED=${4-rewrite/data/build/clauses_train.jsonl}   # '' for the written pairs alone
+WEIGHT=${5:-2}
 mkdir -p "$OUT"
-python -m rewrite.data.clause_pairs --out "$OUT/pairs.jsonl" --written "$WRITTEN" --written-weight 2
+python -m rewrite.data.clause_pairs --out "$OUT/pairs.jsonl" --written "$WRITTEN" --aligned "$ALIGNED" --written-weight "$WEIGHT"
 rm -rf "$OUT/base" && mkdir -p "$OUT/base"
 cp rewrite/shipped/{config.json,generation_config.json,model.safetensors,char_tokenizer.json} "$OUT/base/"
 rewrite train --base_model "$OUT/base" --data "$OUT/pairs.jsonl" --validation_share 0.05 \

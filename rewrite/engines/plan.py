@@ -27,8 +27,10 @@ words, masked tokens, emoticon codes and signatures are never touched.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 from rewrite.norms.critic import clause_spans
@@ -53,8 +55,14 @@ _CAUSE = re.compile(r"(?<!不)是")
 #: rewritten, never dropped, whatever its category.
 _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|"
                          r"(?<!修好)就(?:好|行|可以)了")  # 交了钱就好了: the remedy
-#: Share of a clause's content characters a generated rewrite of it must keep.
-MIN_CLAUSE_COVERAGE = 0.5
+#: Share of a clause's content characters a generated rewrite of it must keep
+#: (:func:`clause_coverage`: short clauses count too, a negation is kept by any negation).
+MIN_CLAUSE_COVERAGE = 0.75
+#: Words a rewrite is meant to lose, left out of :func:`clause_coverage` (今天肯定到 → 预计今天可以送到,
+#: 你自己查下短信 → 您可以查看一下短信).
+_OFFENCE_WORDS = re.compile(r"肯定|一定|保证|保准|绝对|百分之?百|自己|自行")
+#: A negation in a rewrite (兑不了 → 暂时无法兑换 keeps the 不 of the clause).
+_ANY_NEGATION = re.compile(r"[不没无未别勿非]")
 #: Categories that earn an apology at the head of the reply.
 #: (Not contradict: a reply that sets a charge or a fact straight gets an offer to check, and judges
 #: read 非常抱歉 in front of it as the wrong frame.)
@@ -130,6 +138,111 @@ def _spans(chunk: str) -> list[tuple[int, int]]:
             out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
+    return out
+
+
+def clause_coverage(clause: str, candidate: str) -> float:
+    """Share of ``clause``'s content characters that ``candidate`` keeps, short clauses included
+    (来不了 → 暂时无法办理 keeps none of 来: the visit became a transaction; 来, 去, 说, 讲 count here).
+    A negation (不, 没, 别) counts as kept when the candidate says no in any way (退不了 → 暂时无法办理退货);
+    the words a rewrite is meant to lose (:data:`_OFFENCE_WORDS`) are not counted. 1.0 when the
+    clause has no content character at all (喂)."""
+    from rewrite.engines.seq2seq.backend import content_chars
+
+    bare = _OFFENCE_WORDS.sub("", _view(clause))
+    need = content_chars(bare) | {c for c in bare if c in "来去说讲"}
+    if not need:
+        return 1.0
+    said_no = bool(_ANY_NEGATION.search(candidate))
+    return sum(c in candidate or (said_no and _ANY_NEGATION.match(c) is not None) for c in need) / len(need)
+
+
+def garbled(clause: str, candidate: str) -> bool:
+    """Whether a generated rewrite repeats itself where the clause did not: a two-character
+    sequence said more often than in the clause (建议您联系财经理财经理, 如果本人话不是本人,
+    今天暂时无法安排今天取件), or a negation said twice over (暂时无法安排不了)."""
+    han = re.sub(r"[^\u4e00-\u9fff]", "", candidate)
+    grams: dict[str, int] = {}
+    for k in range(len(han) - 1):
+        grams[han[k:k + 2]] = grams.get(han[k:k + 2], 0) + 1
+    if any(n > 1 and n > clause.count(g) for g, n in grams.items()):
+        return True
+    return "无法" in candidate and bool(re.search(r"[^\u4e00-\u9fff]?不了", candidate)) and "不了" not in clause.replace("不了", "", 1)
+
+
+#: The words a clause rewrite may bring in that the clause did not say: the service phrasing of
+#: the norms (暂时无法为您办理, 麻烦您提供一下, 建议您联系, 请您稍等). Any other new content character is an
+#: invented fact to the plan engine (退不了 → 暂时无法办理退货 when the fee was meant, 报 → 报销, 单子 → 合同).
+SERVICE_WORDS = ("暂时无法为您办理 麻烦请您提供一下 建议您联系咨询 可以需要到 目前这边我们会尽快尽量处理 核实确认 相关情况 "
+                 "稍等耐心等待 请问是否 谢谢理解 非常抱歉 了解清楚 方便 再次 已经 告诉 说明 帮助协助 安排 进行 及时")
+_SERVICE_CHARS = frozenset(SERVICE_WORDS.replace(" ", ""))
+#: A clause that asks or guesses (修好了吧, 到了吗): its rewrite must still ask, never assert.
+_ASKS = re.compile(r"(?:了吧|吗|么|[?？])$")
+_ASKED = re.compile(r"[吗?？]|是否")
+
+
+def invents(clause: str, candidate: str) -> bool:
+    """Whether a rewrite says something the clause did not: a content character that is neither in
+    the clause nor a service word (:data:`SERVICE_WORDS`), or an assertion where the clause asked
+    (修好了吧 → 已经为您修好了)."""
+    from rewrite.engines.seq2seq.backend import content_chars
+
+    new = content_chars(candidate) - set(_view(clause)) - _SERVICE_CHARS
+    if new:
+        return True
+    return bool(_ASKS.search(re.sub(r"[\s啊呀呢哦]+$", "", _view(clause)))) and not _ASKED.search(candidate)
+
+
+def memory_key(clause: str) -> str:
+    """A clause as the clause memory looks it up: 你 as 您, without punctuation, spaces or
+    trailing particles (等着吧 and 等着 are one clause; 修好了吧 keeps its 了)."""
+    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", re.sub(r"[\W_]+", "", _view(clause))).replace("你", "您")
+
+
+@functools.lru_cache(maxsize=1)
+def clause_memory() -> dict[str, tuple[str, ...]]:
+    """The trainers' rewrites of offending clauses (``rewrite/data/written/clauses``), by
+    :func:`memory_key`: a clause typed as a trainer saw it gets the trainer's rewrite first, checked
+    like any generated one. Drops (``""``) and unreadable lines are left out."""
+    import json
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "written" / "clauses"
+    mem: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                row = json.loads(line)
+                clause, rewrite = row["clause"], row["rewrite"].strip()
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            if isinstance(clause, str) and rewrite and rewrite not in mem.setdefault(memory_key(clause), []):
+                mem[memory_key(clause)].append(rewrite)
+    return {k: tuple(v) for k, v in mem.items() if k}
+
+
+def clause_signature(planner: object, backend: object = None) -> str:
+    """What a pipeline's plan engine rewrites clauses with, for eval signatures: ``mem:`` and 12
+    hex of the clause memory's files, plus ``+gen:`` and the clause generator's weights hash when
+    it has its own (not ``backend``'s); ``-`` without a planner."""
+    import hashlib
+
+    if planner is None:
+        return "-"
+    h = hashlib.sha256()
+    folder = Path(__file__).resolve().parents[1] / "data" / "written" / "clauses"
+    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    out = f"mem:{h.hexdigest()[:12]}"
+    gen = getattr(planner, "_generator", None) or getattr(planner, "_generator_spec", None)
+    if gen == "auto":  # not loaded yet: the clause generator it will load, if there is one
+        from rewrite.engines.seq2seq.backend import clause_generator
+
+        gen = clause_generator()
+    if gen is not None and gen is not backend and hasattr(gen, "model_hash"):
+        try:
+            out += f"+gen:{gen.model_hash}"
+        except Exception:  # a generator whose weights cannot be read is named as such
+            out += "+gen:?"
     return out
 
 
@@ -267,21 +380,23 @@ class PlanBackend:
         ok = self._judge(chunk[:at] + cand + chunk[at + len(clause):], [(at, at + len(cand))], channel)[0][0] is None
         return cand if ok else None
 
-    def _generate(self, clause: str, chunk: str, channel: str) -> str | None:
-        """The generator's first candidate for ``clause`` that keeps its placeholders and that the
-        critic (in the reply's context) and the rules accept; ``None`` when there is none."""
+    def _generate(self, clause: str, chunk: str, channel: str) -> tuple[str, str] | None:
+        """The first rewrite of ``clause`` that keeps its placeholders, its negation and its content,
+        invents nothing, and that the critic (in the reply's context) and the rules accept, with
+        where it came from: the trainers' own rewrite of the same clause (:func:`clause_memory`,
+        ``"memory"``), then the generator's n-best (``"generator"``). ``None`` when none passes."""
+        if clause not in chunk:
+            return None
+        cands = [(c, "memory") for c in clause_memory().get(memory_key(clause), ())]
         gen = self.generator
-        if gen is None or clause not in chunk:
-            return None
-        try:
-            cands = gen.generate([clause], n=4, channel=channel)[0]
-        except Exception:  # a generator failure never fails the reply: the rules repair stands in
-            return None
-        from rewrite.engines.seq2seq.backend import content_coverage
-
+        if gen is not None:
+            try:
+                cands += [(c, "generator") for c in gen.generate([clause], n=4, channel=channel)[0]]
+            except Exception:  # a generator failure never fails the reply: the rules repair stands in
+                pass
         want = sorted(PLACEHOLDER_RE.findall(clause))
         at = chunk.find(clause)
-        for c in cands:
+        for c, source in cands:
             c = tidy(re.sub(r"[。．.，,]+$", "", c.strip()))
             if not c or c == tidy(clause) or sorted(PLACEHOLDER_RE.findall(c)) != want:
                 continue
@@ -289,10 +404,10 @@ class PlanBackend:
             # and the clause's content words stay (a candidate that snapped to a stock phrase goes).
             if _NEGATION.search(clause) and not _NEGATION.search(c):
                 continue
-            if content_coverage(_view(clause), _view(c)) < MIN_CLAUSE_COVERAGE:
+            if clause_coverage(clause, _view(c)) < MIN_CLAUSE_COVERAGE or garbled(clause, c) or invents(clause, _view(c)):
                 continue
             if self._judge(chunk[:at] + c + chunk[at + len(clause):], [(at, at + len(c))], channel)[0][0] is None:
-                return c
+                return c, source
         return None
 
     def plan_chunk(self, chunk: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> tuple[str, list[ClausePlan]]:
@@ -309,9 +424,10 @@ class PlanBackend:
             if cat is None:
                 plans.append(ClausePlan(clause, "keep", None, tidy(clause), why))
                 continue
-            gen = self._generate(clause, chunk, channel)  # the generator first: a rewrite keeps content
+            gen = self._generate(clause, chunk, channel)  # a rewrite that keeps the content first
             if gen is not None:
-                plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
+                plans.append(ClausePlan(clause, "rewrite", cat, gen[0],
+                                        why + ["句库改写" if gen[1] == "memory" else "生成模型改写"]))
             elif _droppable(clause, cat):
                 # A brush-off often carries the next step (等通知吧, 再等等吧, 调查完了再说): where a rules
                 # family says it politely, that is kept; dropping it was judged a changed fact.

@@ -145,6 +145,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "noplan": {"plan": False},  # no planner for chunks whose every candidate keeps an offence
     "noguard": {"guard_fine": False},  # fine chunks go to the engine too (no do-no-harm gate)
     "bare": {"plan": False, "guard_fine": False},  # the engine and its fallbacks alone
+    "planfirst": {"plan_first": True},  # the planner before the fallback where the critic heard an offence
 }
 
 
@@ -170,7 +171,10 @@ def load_system(name: str) -> System:
         model_hash = str(getattr(rw.backend, "model_hash", None) or "-")
     except Exception as e:  # a system that cannot load must not stop the others
         return System(name, available=False, reason=_reason(e))
-    return System(name, rw, model_hash=model_hash)
+    from rewrite.engines.plan import clause_signature
+
+    planner = getattr(rw, "planner", None) or (rw.backend if getattr(rw.backend, "name", "") == "plan" else None)
+    return System(name, rw, model_hash=model_hash, clauses=clause_signature(planner, rw.backend))
 
 
 def _reason(e: BaseException) -> str:
@@ -382,6 +386,7 @@ def signature(system: System, bench: Bench, *, seed: int, norms: str, version: s
         "model": system.model_hash,
         "engine": system.engine or "-",
         "norms": norms,
+        "clauses": system.clauses,
         "bench": bench.hash,
         "items": len(bench.items),
         "seed": seed,
@@ -392,8 +397,9 @@ def signature(system: System, bench: Bench, *, seed: int, norms: str, version: s
 
 
 def signature_str(sig: dict[str, Any]) -> str:
-    """One line: ``system:rules|model:-|engine:-|norms:…|bench:…|items:50|seed:0|v:0.1.0|chrF2|…|BLEU|…``."""
-    return (f"system:{sig['system']}|model:{sig['model']}|engine:{sig['engine']}|norms:{sig['norms']}|bench:{sig['bench']}"
+    """One line: ``system:rules|model:-|engine:-|norms:…|clauses:-|bench:…|items:50|seed:0|v:0.1.0|chrF2|…|BLEU|…``."""
+    return (f"system:{sig['system']}|model:{sig['model']}|engine:{sig['engine']}|norms:{sig['norms']}"
+            f"|clauses:{sig.get('clauses', '-')}|bench:{sig['bench']}"
             f"|items:{sig['items']}|seed:{sig['seed']}|v:{sig['version']}|{sig['chrf']}|{sig['bleu']}")
 
 

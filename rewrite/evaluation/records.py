@@ -49,6 +49,8 @@ class System:
     reason: str = ""
     model_hash: str = "-"
     engine: str | None = None
+    #: What the plan engine rewrites offending clauses with (:func:`rewrite.engines.plan.clause_signature`).
+    clauses: str = "-"
 
 
 @dataclass

@@ -53,7 +53,7 @@ class CriticArguments:
     epochs: float = field(default=4.0, metadata={"help": "training epochs"})
     max_steps: int = field(default=-1, metadata={"help": "stop after this many steps (-1: epochs decide)"})
     batch_size: int = field(default=64, metadata={"help": "examples per step"})
-    learning_rate: float = field(default=3e-4, metadata={"help": "peak learning rate (linear decay, warm-up 5 %)"})
+    learning_rate: float = field(default=3e-4, metadata={"help": "peak learning rate (linear decay, warm-up 5 %%)"})
     validation_share: float = field(default=0.06, metadata={"help": "share of pairs held out for validation (by pair)"})
     min_precision: float = field(default=0.92, metadata={"help": "threshold tuning: best recall at this precision on validation"})
     seed: int = field(default=13, metadata={"help": "random seed"})
