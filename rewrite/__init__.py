@@ -59,7 +59,6 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     name = name or DEFAULT_BACKEND
     guard = kwargs.pop("guard_fine", None)
     plan = kwargs.pop("plan", True)
-    plan_first = kwargs.pop("plan_first", False)
     backend = get_backend(name, **kwargs)
     if not getattr(backend, "use_fallback", True):
         return Rewriter(backend, None, guard_fine=guard)
@@ -78,9 +77,8 @@ def load_rewriter(name: str | None = None, **kwargs: Any) -> "Rewriter":
     # The rules also have the last say on every reply chosen: the clause families marked `after: true`.
     rules = get_backend("rules")
     if name != "edit" and edit_model_available():
-        return Rewriter(backend, get_backend("edit"), last_resort=rules, guard_fine=guard, planner=planner, touch_up=rules,
-                        plan_first=plan_first)
-    return Rewriter(backend, rules, guard_fine=guard, planner=planner, touch_up=rules, plan_first=plan_first)
+        return Rewriter(backend, get_backend("edit"), last_resort=rules, guard_fine=guard, planner=planner, touch_up=rules)
+    return Rewriter(backend, rules, guard_fine=guard, planner=planner, touch_up=rules)
 
 
 __all__ = [

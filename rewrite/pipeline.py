@@ -161,7 +161,7 @@ class Rewriter:
 
     def __init__(self, backend: Backend, fallback: Backend | None = None, *, last_resort: Backend | None = None,
                  max_chars: int = MAX_DRAFT_CHARS, guard_fine: bool | None = None, planner: Backend | None = None,
-                 touch_up: Backend | None = None, plan_first: bool = False):
+                 touch_up: Backend | None = None):
         """``fallback`` rewrites the chunks whose candidates all fail; its first candidate that
         passes the checks is taken, else ``last_resort``'s (e.g. the rules backend behind the edit
         engine), else its first. ``guard_fine`` (default: every engine but ``identity``) returns a
@@ -181,9 +181,6 @@ class Rewriter:
         self.max_chars = max_chars
         self.planner = planner if self.fallback is not None else None
         self.touch_up = touch_up if self.guard_fine and hasattr(touch_up, "touch_up") else None
-        #: Ask the planner before the fallback (not after the last resort) for a chunk in which the
-        #: critic heard an offence and the backend's own candidates all failed.
-        self.plan_first = bool(plan_first)
         #: Milliseconds spent loading (norms, segmenter, models) so far; never counted in ``ms``.
         self.load_ms = 0.0
         self._loaded: set[int] = set()
@@ -382,16 +379,7 @@ class Rewriter:
                     return out
 
                 tried: list[tuple[str, str]] = [(c, self.fallback.name) for c in cs]  # for the least bad
-                choices: list[_Choice] = []
-                planned_first = self.plan_first and self.planner is not None and bool(offences[i])
-                if planned_first:  # a draft the critic heard offend: its clauses rewritten one by one first
-                    self._load(self.planner)
-                    planned = self.planner.generate([flat[i].masked], n=1, channel=channel,  # type: ignore[union-attr]
-                                                    **_position_kw(self.planner, [positions[i]]))[0]
-                    tried += [(c, self.planner.name) for c in planned]  # type: ignore[union-attr]
-                    choices = passing(planned, self.planner.name)  # type: ignore[union-attr]
-                if not choices or n > 1:
-                    choices += passing(cs, self.fallback.name)
+                choices = passing(cs, self.fallback.name)
                 # With n > 1 the last resort's rewrite is one more acceptable reply, where it differs.
                 if (not choices or n > 1) and self.last_resort is not None:
                     if last is None:
@@ -403,7 +391,7 @@ class Rewriter:
                         cs = last[k]
                     tried = [(c, self.last_resort.name) for c in last[k]] + tried
                     choices += passing(last[k], self.last_resort.name)
-                if not choices and self.planner is not None and not planned_first:
+                if not choices and self.planner is not None:
                     self._load(self.planner)
                     planned = self.planner.generate([flat[i].masked], n=1, channel=channel,
                                                     **_position_kw(self.planner, [positions[i]]))[0]

@@ -117,30 +117,12 @@ class _FixedGenerator:
         return [list(self.cands) for _ in chunks]
 
 
-@pytest.fixture
-def no_memory(monkeypatch):
-    """The plan engine without the trainers' clause memory (the generator's choosing is tested)."""
-    from rewrite.engines import plan as P
-
-    monkeypatch.setattr(P, "clause_memory", lambda: {})
-
-
-def test_generator_rewrites_an_offending_clause_when_the_checks_accept_it(no_memory):
+def test_generator_rewrites_an_offending_clause_when_the_checks_accept_it():
     gen = _FixedGenerator(["你自己等着", "请您稍等"])  # the first still offends; the second passes
     pb = PlanBackend(generator=gen)
     text, plans = pb.plan_chunk("等着 我查一下", channel="phone")
     assert gen.calls and "请您稍等" in text and "等着" not in text.replace("等待", "")
     assert any("生成模型改写" in p.why for p in plans)
-
-
-def test_the_trainers_rewrite_of_a_clause_comes_before_the_generator(monkeypatch):
-    from rewrite.engines import plan as P
-
-    monkeypatch.setattr(P, "clause_memory", lambda: {P.memory_key("你等着吧"): ("请您稍等",)})
-    gen = _FixedGenerator(["请您耐心等待"])
-    text, plans = PlanBackend(generator=gen).plan_chunk("你等着 我查一下", channel="phone")
-    assert "请您稍等" in text and "请您耐心等待" not in text
-    assert any("句库改写" in w for p in plans for w in p.why)
 
 
 def test_a_generated_clause_that_invents_garbles_or_turns_a_question_into_a_claim_is_refused():
@@ -150,6 +132,8 @@ def test_a_generated_clause_that_invents_garbles_or_turns_a_question_into_a_clai
     assert invents("你签字了啊", "合同上有您的签字")  # 合同: the form became a contract
     assert invents("修好了吧", "已经为您修好了")  # the question became a claim
     assert not invents("修好了吧", "请问已经修好了吗？") and not invents("办不了", "暂时无法办理")
+    assert invents("规定就这样", "这是相关规定，感谢您的理解")  # the frame is the planner's, once
+    assert not invents("不好意思哈", "非常抱歉")  # an apology stays one
     assert garbled("你找理财经理", "建议您联系财经理财经理") and garbled("今天来不了了", "今天暂时无法安排不了")
     assert not garbled("你看看", "请您看看") and not garbled("退不了", "暂时无法办理退款")
     assert clause_coverage("来不了", "暂时无法办理") < 0.75  # the visit is lost
@@ -504,3 +488,13 @@ def test_a_short_draft_with_a_rule_finding_is_still_rewritten():
     rw = load_rewriter("seq2seq")
     for draft in ("喂?什么?", "不知道"):
         assert rw.rewrite(draft, channel="phone").target != draft
+
+
+def test_a_reply_asks_for_understanding_once():
+    """A repaired clause that already asks for understanding (还请您谅解) gets no 感谢您的理解 after it
+    (…还请您谅解。感谢您的理解。 was judged a doubled close); a bare refusal still gets one."""
+    pb = PlanBackend(generator=None)
+    text, _ = pb.plan_chunk("保安上去说了 他们不听我们也没办法", channel="phone")
+    assert "谅解" in text and "感谢您的理解" not in text
+    text, _ = pb.plan_chunk("这个退不了", channel="phone")
+    assert text.endswith("感谢您的理解。")

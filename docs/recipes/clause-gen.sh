@@ -22,3 +22,7 @@ rewrite train --base_model "$OUT/base" --data "$OUT/pairs.jsonl" --validation_sh
   --output_dir "$OUT/model" --seed 42 --max_steps 3000 --time_budget_min "$MINUTES" \
   --learning_rate 0.0005 --warmup_steps 50 --batch_size 64 --label_smoothing 0.1 \
   --eval_steps 250 --save_steps 250 --save_total_limit 2 --max_eval_samples 200 --threads 2 --no_progress
+python -m rewrite.engines.seq2seq.export "$OUT/model"
+# The clause model's own gate (the plan engine adds its strict clause gates, rewrite/engines/plan.py).
+echo '{"min_score": -0.4, "min_coverage": 0.5, "note": "clause generator: beams below -0.4 mean log-probability per token are dropped"}' > "$OUT/model/inference.json"
+# Try it: REWRITE_CLAUSE_MODEL_DIR="$OUT/model" rewrite eval --bench eval/bench/heldout.jsonl --bench eval/bench/realstyle.jsonl --system seq2seq

@@ -27,10 +27,8 @@ words, masked tokens, emoticon codes and signatures are never touched.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Sequence
 
 from rewrite.norms.critic import clause_spans
@@ -55,9 +53,14 @@ _CAUSE = re.compile(r"(?<!不)是")
 #: rewritten, never dropped, whatever its category.
 _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|"
                          r"(?<!修好)就(?:好|行|可以)了")  # 交了钱就好了: the remedy
-#: Share of a clause's content characters a generated rewrite of it must keep
-#: (:func:`clause_coverage`: short clauses count too, a negation is kept by any negation).
-MIN_CLAUSE_COVERAGE = 0.75
+#: Share of a clause's content characters a generated rewrite of it must keep.
+MIN_CLAUSE_COVERAGE = 0.5
+#: The same for a clause generator of its own (``clause_model``), by :func:`clause_coverage` (short
+#: clauses count too, a negation is kept by any negation); such a candidate must also not be
+#: :func:`garbled` nor :func:`invents` anything. The seq2seq model, which answers a clause with the
+#: phrasebook's whole sentences (大点声 → 对不起，您的声音有点小，请您稍微大声一点好吗？, judged
+#: acceptable), keeps the looser gate.
+MIN_CLAUSE_GEN_COVERAGE = 0.75
 #: Words a rewrite is meant to lose, left out of :func:`clause_coverage` (今天肯定到 → 预计今天可以送到,
 #: 你自己查下短信 → 您可以查看一下短信).
 _OFFENCE_WORDS = re.compile(r"肯定|一定|保证|保准|绝对|百分之?百|自己|自行")
@@ -183,67 +186,38 @@ _ASKED = re.compile(r"[吗?？]|是否")
 
 def invents(clause: str, candidate: str) -> bool:
     """Whether a rewrite says something the clause did not: a content character that is neither in
-    the clause nor a service word (:data:`SERVICE_WORDS`), or an assertion where the clause asked
-    (修好了吧 → 已经为您修好了)."""
+    the clause nor a service word (:data:`SERVICE_WORDS`), an assertion where the clause asked
+    (修好了吧 → 已经为您修好了), or a courtesy formula of its own (规定就这样 → 这是相关规定，感谢您的理解)."""
     from rewrite.engines.seq2seq.backend import content_chars
 
     new = content_chars(candidate) - set(_view(clause)) - _SERVICE_CHARS
     if new:
         return True
+    from rewrite.norms.critic import FRAME_CLAUSE, clause_spans
+
+    # The frame is the planner's to add, once: a clause rewrite that brings its own (…规定，感谢您的理解) doubles it.
+    if not FRAME_CLAUSE.match(re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", _view(clause).strip("，,。！？ "))) and any(
+            FRAME_CLAUSE.match(candidate[a:b]) for a, b in clause_spans(candidate)):
+        return True
     return bool(_ASKS.search(re.sub(r"[\s啊呀呢哦]+$", "", _view(clause)))) and not _ASKED.search(candidate)
 
 
-def memory_key(clause: str) -> str:
-    """A clause as the clause memory looks it up: 你 as 您, without punctuation, spaces or
-    trailing particles (等着吧 and 等着 are one clause; 修好了吧 keeps its 了)."""
-    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", re.sub(r"[\W_]+", "", _view(clause))).replace("你", "您")
-
-
-@functools.lru_cache(maxsize=1)
-def clause_memory() -> dict[str, tuple[str, ...]]:
-    """The trainers' rewrites of offending clauses (``rewrite/data/written/clauses``), by
-    :func:`memory_key`: a clause typed as a trainer saw it gets the trainer's rewrite first, checked
-    like any generated one. Drops (``""``) and unreadable lines are left out."""
-    import json
-
-    folder = Path(__file__).resolve().parents[1] / "data" / "written" / "clauses"
-    mem: dict[str, list[str]] = {}
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                row = json.loads(line)
-                clause, rewrite = row["clause"], row["rewrite"].strip()
-            except (ValueError, KeyError, TypeError, AttributeError):
-                continue
-            if isinstance(clause, str) and rewrite and rewrite not in mem.setdefault(memory_key(clause), []):
-                mem[memory_key(clause)].append(rewrite)
-    return {k: tuple(v) for k, v in mem.items() if k}
-
-
 def clause_signature(planner: object, backend: object = None) -> str:
-    """What a pipeline's plan engine rewrites clauses with, for eval signatures: ``mem:`` and 12
-    hex of the clause memory's files, plus ``+gen:`` and the clause generator's weights hash when
-    it has its own (not ``backend``'s); ``-`` without a planner."""
-    import hashlib
-
+    """What a pipeline's plan engine rewrites clauses with, for eval signatures: ``gen:`` and the
+    weights hash of a clause generator of its own (not ``backend``'s), else ``-``."""
     if planner is None:
         return "-"
-    h = hashlib.sha256()
-    folder = Path(__file__).resolve().parents[1] / "data" / "written" / "clauses"
-    for path in sorted(folder.glob("*.jsonl")) if folder.is_dir() else []:
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
-    out = f"mem:{h.hexdigest()[:12]}"
     gen = getattr(planner, "_generator", None) or getattr(planner, "_generator_spec", None)
     if gen == "auto":  # not loaded yet: the clause generator it will load, if there is one
         from rewrite.engines.seq2seq.backend import clause_generator
 
         gen = clause_generator()
-    if gen is not None and gen is not backend and hasattr(gen, "model_hash"):
-        try:
-            out += f"+gen:{gen.model_hash}"
-        except Exception:  # a generator whose weights cannot be read is named as such
-            out += "+gen:?"
-    return out
+    if gen is None or gen is backend or not hasattr(gen, "model_hash"):
+        return "-"
+    try:
+        return f"gen:{gen.model_hash}"
+    except Exception:  # a generator whose weights cannot be read is named as such
+        return "gen:?"
 
 
 def _has_fact(clause: str) -> bool:
@@ -380,23 +354,23 @@ class PlanBackend:
         ok = self._judge(chunk[:at] + cand + chunk[at + len(clause):], [(at, at + len(cand))], channel)[0][0] is None
         return cand if ok else None
 
-    def _generate(self, clause: str, chunk: str, channel: str) -> tuple[str, str] | None:
-        """The first rewrite of ``clause`` that keeps its placeholders, its negation and its content,
-        invents nothing, and that the critic (in the reply's context) and the rules accept, with
-        where it came from: the trainers' own rewrite of the same clause (:func:`clause_memory`,
-        ``"memory"``), then the generator's n-best (``"generator"``). ``None`` when none passes."""
-        if clause not in chunk:
-            return None
-        cands = [(c, "memory") for c in clause_memory().get(memory_key(clause), ())]
+    def _generate(self, clause: str, chunk: str, channel: str) -> str | None:
+        """The generator's first candidate for ``clause`` that keeps its placeholders, its negation
+        and its content, repeats and invents nothing, and that the critic (in the reply's context)
+        and the rules accept; ``None`` when there is none."""
         gen = self.generator
-        if gen is not None:
-            try:
-                cands += [(c, "generator") for c in gen.generate([clause], n=4, channel=channel)[0]]
-            except Exception:  # a generator failure never fails the reply: the rules repair stands in
-                pass
+        if gen is None or clause not in chunk:
+            return None
+        try:
+            cands = gen.generate([clause], n=4, channel=channel)[0]
+        except Exception:  # a generator failure never fails the reply: the rules repair stands in
+            return None
+        from rewrite.engines.seq2seq.backend import content_coverage
+
+        strict = bool(getattr(gen, "clause_model", False))
         want = sorted(PLACEHOLDER_RE.findall(clause))
         at = chunk.find(clause)
-        for c, source in cands:
+        for c in cands:
             c = tidy(re.sub(r"[。．.，,]+$", "", c.strip()))
             if not c or c == tidy(clause) or sorted(PLACEHOLDER_RE.findall(c)) != want:
                 continue
@@ -404,10 +378,13 @@ class PlanBackend:
             # and the clause's content words stay (a candidate that snapped to a stock phrase goes).
             if _NEGATION.search(clause) and not _NEGATION.search(c):
                 continue
-            if clause_coverage(clause, _view(c)) < MIN_CLAUSE_COVERAGE or garbled(clause, c) or invents(clause, _view(c)):
+            if content_coverage(_view(clause), _view(c)) < MIN_CLAUSE_COVERAGE:
+                continue
+            if strict and (clause_coverage(clause, _view(c)) < MIN_CLAUSE_GEN_COVERAGE or garbled(clause, c)
+                           or invents(clause, _view(c))):
                 continue
             if self._judge(chunk[:at] + c + chunk[at + len(clause):], [(at, at + len(c))], channel)[0][0] is None:
-                return c, source
+                return c
         return None
 
     def plan_chunk(self, chunk: str, *, channel: str = "phone", starts: bool = True, ends: bool = True) -> tuple[str, list[ClausePlan]]:
@@ -424,10 +401,9 @@ class PlanBackend:
             if cat is None:
                 plans.append(ClausePlan(clause, "keep", None, tidy(clause), why))
                 continue
-            gen = self._generate(clause, chunk, channel)  # a rewrite that keeps the content first
+            gen = self._generate(clause, chunk, channel)  # the generator first: a rewrite keeps content
             if gen is not None:
-                plans.append(ClausePlan(clause, "rewrite", cat, gen[0],
-                                        why + ["句库改写" if gen[1] == "memory" else "生成模型改写"]))
+                plans.append(ClausePlan(clause, "rewrite", cat, gen, why + ["生成模型改写"]))
             elif _droppable(clause, cat):
                 # A brush-off often carries the next step (等通知吧, 再等等吧, 调查完了再说): where a rules
                 # family says it politely, that is kept; dropping it was judged a changed fact.
@@ -488,7 +464,8 @@ class PlanBackend:
         text = text.rstrip("，,")
         if not _END.search(text):
             text += "。"
-        if ends and cats & {"refuse", "deflect"} and not _CLOSED.search(text):
+        # Thanks for the understanding once: not after a clause that already asks for it (这是相关规定，感谢您的理解).
+        if ends and cats & {"refuse", "deflect"} and not _CLOSED.search(text) and not re.search(r"理解|谅解", text):
             text += "感谢您的理解。"
         return text + signature, plans
 

@@ -40,8 +40,7 @@ def attribute(system: str, items: Sequence[dict[str, Any]]) -> dict[str, Any]:
             for plans in getattr(rw.planner, "last_plans", None) or []:
                 for p in plans:
                     if p.action != "keep":
-                        clauses["generator" if any("生成模型" in w for w in p.why) else
-                                "memory" if any("句库" in w for w in p.why) else p.action] += 1
+                        clauses["generator" if any("生成模型" in w for w in p.why) else p.action] += 1
         elif "经 edit" in note:
             who["edit fallback"] += 1
         else:

@@ -145,7 +145,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "noplan": {"plan": False},  # no planner for chunks whose every candidate keeps an offence
     "noguard": {"guard_fine": False},  # fine chunks go to the engine too (no do-no-harm gate)
     "bare": {"plan": False, "guard_fine": False},  # the engine and its fallbacks alone
-    "planfirst": {"plan_first": True},  # the planner before the fallback where the critic heard an offence
 }
 
 

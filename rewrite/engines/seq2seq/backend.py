@@ -88,11 +88,14 @@ def clause_generator() -> "Seq2SeqBackend | None":
     """The clause generator of the plan engine: a seq2seq model trained on clause pairs only
     (``docs/recipes/clause-gen.sh``), or ``None`` when its directory has no weights. Every clause it
     is given was heard to offend, so none is passed over as already polished; its gates come from
-    its own ``inference.json``."""
+    its own ``inference.json``, and the plan engine adds the strict clause gates
+    (:data:`rewrite.engines.plan.MIN_CLAUSE_GEN_COVERAGE`)."""
     d = clause_model_dir()
     if not d.is_dir() or weights_file(d) is None:
         return None
-    return Seq2SeqBackend(model_dir=d, keep_polished=False)
+    gen = Seq2SeqBackend(model_dir=d, keep_polished=False)
+    gen.clause_model = True  # the plan engine holds its rewrites to the strict clause gates
+    return gen
 
 
 def weights_hash(path: Path) -> str:
