@@ -498,3 +498,21 @@ def test_a_reply_asks_for_understanding_once():
     assert "谅解" in text and "感谢您的理解" not in text
     text, _ = pb.plan_chunk("这个退不了", channel="phone")
     assert text.endswith("感谢您的理解。")
+
+
+def test_a_requirement_or_a_reminder_is_framed_as_a_notice_not_as_bad_news():
+    """What is needed (要…少一样都不行) and what happens after a date (到期 不续就停) are neutral answers:
+    a greeting or 温馨提醒 and thanks, never 非常抱歉…感谢您的理解 (judged bad_frame); a refusal of
+    what the customer asked still gets regret."""
+    from rewrite.engines.plan import frame_bare
+    from rewrite.engines.rules import RulesBackend
+
+    text = frame_bare("儿童坐飞机要带户口本或出生证明 没带不让登机")
+    assert text.startswith("您好，") and text.endswith("请您提前准备齐全，谢谢。") and "抱歉" not in text
+    rules = RulesBackend()
+    text = rules.rewrite_chunk("代办要委托书+双方身份证 少一样都不行", channel="phone")
+    assert text.startswith("您好，") and "抱歉" not in text and "感谢您的理解" not in text
+    text = rules.rewrite_chunk("包年下周三到期 不续就自动停了 早点交", channel="phone")
+    assert text.startswith("温馨提醒您，") and text.endswith("谢谢。") and "抱歉" not in text
+    text = frame_bare("提速不能免费的 要加20一个月")
+    assert text.startswith("非常抱歉") and text.endswith("感谢您的理解。")

@@ -481,6 +481,10 @@ class PlanBackend:
         return out
 
 
+#: Phrasebook scenarios that say what is needed or what happens after a date: a bare reply that
+#: is one gets their frame (``prefix``/``suffix``), not the bad-news frame.
+NOTICE_SCENARIOS = ("explain_policy", "service_suspension")
+
 _NON_LATIN_SLOT = r"<(?:AMT|NUM|DATE|TIME|PHONE|ID|ENT)\d+>"
 _GAP_LEFT = re.compile(r"(?:[\u4e00-\u9fff0-9%]|" + _NON_LATIN_SLOT + r")$")
 _GAP_RIGHT = re.compile(r"^(?:[\u4e00-\u9fff]|" + _NON_LATIN_SLOT + r")")
@@ -542,6 +546,13 @@ def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends
     trail = "" if ends else text[len(text.rstrip()):]
     text, signature = split_signature(text.strip())  # a Weibo signature stays last: …。请问还有什么可以帮您？小沃
     bad = bool(re.search(bare.bad_news, _view(text)))
+    from rewrite.engines.rules import detect_scenario
+
+    # A requirement or a reminder (要原件 复印件不行, 下周三到期 不续就停了) is a neutral answer, not bad news:
+    # the phrasebook's notice frame, never 非常抱歉…感谢您的理解.
+    notice = detect_scenario(_view(text))
+    notice = notice if notice is not None and notice.id in NOTICE_SCENARIOS else None
+    bad = bad and notice is None
     greet = _GREETING.match(text)
     if starts:
         if any(re.search(p, text) for p in bare.skip_opening_if):
@@ -553,13 +564,16 @@ def frame_bare(masked: str, *, channel: str = "phone", starts: bool = True, ends
             echo = re.match(r"^[^，。！？]*？", text)  # 会议室改到下周一？ — the customer's question first
             text = (text[: echo.end()] + bare.apology + text[echo.end():]) if echo and echo.end() < len(text) \
                 else bare.apology + text
+        elif notice is not None and notice.prefix and not any(re.search(p, text) for p in notice.skip_prefix_if):
+            text = notice.prefix + text
         else:
             text = bare.opening + text
     if ends and not _END.search(text):  # mid-reply a chunk may end inside a sentence (iPhone | 15 Pro)
         text += "。"
     if ends and not text.endswith(("？", "?")):
         asks = bool(bare.asks and re.search(bare.asks, _view(text)))
-        close = bare.close_asks if asks else bare.close_bad_news if bad else bare.close_news
+        close = bare.close_asks if asks else bare.close_bad_news if bad else \
+            notice.suffix.get(channel, "") if notice is not None else bare.close_news
         if close and close not in text:
             text += close
     return lead + text + signature + trail
