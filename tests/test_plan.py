@@ -516,3 +516,12 @@ def test_a_requirement_or_a_reminder_is_framed_as_a_notice_not_as_bad_news():
     assert text.startswith("温馨提醒您，") and text.endswith("谢谢。") and "抱歉" not in text
     text = frame_bare("提速不能免费的 要加20一个月")
     assert text.startswith("非常抱歉") and text.endswith("感谢您的理解。")
+
+
+def test_no_fee_is_not_a_refusal_and_a_fee_that_cannot_be_reduced_is():
+    """不收费 is good news (报停期间不收费 had 非常抱歉…感谢您的理解 around it); 减不了 refuses."""
+    from rewrite.engines.rules import detect_scenario
+
+    assert getattr(detect_scenario("报停期间不收费"), "id", None) != "refuse_alternative"
+    assert detect_scenario("违约金是系统自动算的 减不了").id == "refuse_alternative"
+    assert detect_scenario("这种快递我们不收").id == "refuse_alternative"
