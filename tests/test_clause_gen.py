@@ -107,3 +107,28 @@ def test_eval_signatures_name_a_clause_generator_of_its_own():
     assert clause_signature(PlanBackend(generator=gen)) == "gen:abcdef123456"
     assert clause_signature(PlanBackend(generator=gen), gen) == "-"  # the engine's own model
     assert load_system("rules").clauses == "-"
+
+
+def test_the_pair_builder_refuses_broken_lines_and_writes_nothing(tmp_path, capsys):
+    """A broken written clause line stops ``python -m rewrite.data.clause_pairs`` with exit 2 and
+    its file:line named; no half-built pair file is left for training."""
+    wd = _write(tmp_path / "clauses" / "a.jsonl", [_row(1, "你先把单号发来", "麻烦您先提供一下单号"), "{broken"])
+    out = tmp_path / "pairs.jsonl"
+    assert CP.main(["--out", str(out), "--written", str(wd.parent), "--aligned", ""]) == 2
+    assert not out.exists() and "a.jsonl:2" in capsys.readouterr().err
+    _write(wd, [_row(1, "你先把单号发来", "麻烦您先提供一下单号")])
+    assert CP.main(["--out", str(out), "--written", str(wd.parent), "--aligned", ""]) == 0
+    assert [json.loads(x)["reference"] for x in out.read_text(encoding="utf-8").splitlines()] == ["麻烦您先提供一下单号"] * 2
+
+
+def test_a_broken_clause_model_does_not_stop_an_evaluation(tmp_path, monkeypatch):
+    """A clause model directory with unreadable files: the system still loads, its signature says
+    ``gen:?`` and a rewrite falls back to the rules repairs without raising."""
+    from rewrite.engines.seq2seq import backend as S
+    from rewrite.evaluation.harness import load_system
+
+    (tmp_path / "model.safetensors").write_text("garbage", encoding="utf-8")
+    monkeypatch.setenv(S.CLAUSE_DIR_ENV, str(tmp_path))
+    system = load_system("seq2seq")
+    assert system.available and system.clauses == "gen:?"
+    assert system.rewriter.rewrite("你自己查下短信 肯定到了").target

@@ -124,10 +124,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     pairs, st = clause_pairs(Path(args.written), Path(args.aligned) if args.aligned else None,
                              written_weight=max(1, args.written_weight))
-    if st.problems:
-        print(f"{len(st.problems)} 行无法使用（已跳过）：", file=sys.stderr)
+    if st.problems:  # nothing trains on half the data: every broken line is named, nothing is written
+        print(f"句子级数据有 {len(st.problems)} 处错误，未写出 {args.out}（请逐条修正）：", file=sys.stderr)
         for p in st.problems[:20]:
             print("  " + p, file=sys.stderr)
+        return 2
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs), encoding="utf-8")

@@ -170,7 +170,7 @@ def garbled(clause: str, candidate: str) -> bool:
         grams[han[k:k + 2]] = grams.get(han[k:k + 2], 0) + 1
     if any(n > 1 and n > clause.count(g) for g, n in grams.items()):
         return True
-    return "无法" in candidate and bool(re.search(r"[^\u4e00-\u9fff]?不了", candidate)) and "不了" not in clause.replace("不了", "", 1)
+    return "无法" in candidate and "不了" in candidate and clause.count("不了") < 2
 
 
 #: The words a clause rewrite may bring in that the clause did not say: the service phrasing of
@@ -212,11 +212,13 @@ def clause_signature(planner: object, backend: object = None) -> str:
         from rewrite.engines.seq2seq.backend import clause_generator
 
         gen = clause_generator()
-    if gen is None or gen is backend or not hasattr(gen, "model_hash"):
+    # Looked up on the class: reading the property checks the model's files, and a clause model
+    # whose files are broken must not stop the evaluation (the plan engine then repairs by rules).
+    if gen is None or gen is backend or not hasattr(type(gen), "model_hash"):
         return "-"
     try:
         return f"gen:{gen.model_hash}"
-    except Exception:  # a generator whose weights cannot be read is named as such
+    except Exception:  # a generator whose files cannot be read is named as such
         return "gen:?"
 
 
@@ -278,7 +280,10 @@ class PlanBackend:
                 from rewrite.errors import RewriteError
 
                 try:
-                    spec = (clause_generator() if spec == "auto" else None) or get_backend("seq2seq" if spec == "auto" else spec)
+                    if spec == "auto":
+                        spec = clause_generator() or "seq2seq"
+                    if isinstance(spec, str):
+                        spec = get_backend(spec)
                     if hasattr(spec, "load"):
                         spec.load()
                 except (RewriteError, OSError) as e:
