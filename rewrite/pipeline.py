@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rewrite.errors import InvalidDraftError
-from rewrite.protect import Protected, placeholder_problems, protect_for_model, restore
+from rewrite.protect import PLACEHOLDER_RE, Protected, placeholder_problems, protect_for_model, restore
 from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_pieces, is_word_segmented, unsegment, validate_draft
 from rewrite.engines import Backend
 from rewrite.types import Finding, RewriteResult
@@ -58,20 +58,31 @@ def _draft_offences(text: str) -> list:
 
 def _surviving(offences: Sequence, text: str) -> list:
     """The flagged draft clauses still present in ``text`` (你/您 folded, punctuation and trailing
-    particles ignored)."""
-    from rewrite.data.audit import fold
-
-    t = fold(text)
+    particles ignored, and the polite veneer too: 别跟我吵 survives in 请不要跟我吵, 你们都不看的吗
+    in 您都不看的吗)."""
+    t = _polite_fold(text)
     return [v for v in offences if len(_core(v.text)) >= 2 and _core(v.text) in t]
 
 
-def _core(text: str) -> str:
-    """A clause as compared across draft and output: folded, without trailing particles."""
-    import re
+#: Words that make a clause look polite without changing what it says: a clause that keeps its
+#: wording behind them is still the clause (请不要一直打电话占线 is 别一直打电话占线).
+_VENEER = ((re.compile(r"请不要|请勿|不要"), "别"), (re.compile(r"您们"), "您"),
+           (re.compile(r"请您|麻烦您|请"), ""))
 
+
+def _polite_fold(text: str) -> str:
     from rewrite.data.audit import fold
 
-    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", fold(text))
+    t = fold(text)
+    for pat, rep in _VENEER:
+        t = pat.sub(rep, t)
+    return t
+
+
+def _core(text: str) -> str:
+    """A clause as compared across draft and output: folded (:func:`_polite_fold`), without
+    trailing particles."""
+    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", _polite_fold(text))
 
 
 def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
@@ -364,12 +375,22 @@ class Rewriter:
                         checked[text] = check(text, channel=channel, critic=True).findings  # the critic too, in context
                     return checked[text]
 
+                def problems(c: str, via: str) -> list[str]:
+                    """Placeholder problems; the planner may leave out a content word (not a fact, not
+                    a keep span) with the clause it dropped (爬<ENT1>又不会怎么样, <ENT1> 两层楼)."""
+                    if via != getattr(self.planner, "name", None):
+                        return placeholder_problems(c, flat[i].slots)
+                    found = {m.group(0) for m in PLACEHOLDER_RE.finditer(c)}
+                    slots = {ph: v for ph, v in flat[i].slots.items()
+                             if ph in found or not ph.startswith("<ENT") or v in flat_keep[i]}
+                    return placeholder_problems(c, slots)
+
                 def passing(cands: Sequence[str], via: str) -> list[_Choice]:
                     out = []
                     for c in cands:
                         text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
                         fs = findings(text)
-                        if not fs and not placeholder_problems(c, flat[i].slots) and not _dangles(text, positions[i][1]):
+                        if not fs and not problems(c, via) and not _dangles(text, positions[i][1]):
                             if self.planner is not None and _surviving(offences[i], text):
                                 held.append(_Choice(text, fs, True, True, why, via))
                                 continue
@@ -397,6 +418,20 @@ class Rewriter:
                                                     **_position_kw(self.planner, [positions[i]]))[0]
                     tried += [(c, self.planner.name) for c in planned]
                     choices = passing(planned, self.planner.name)
+                if not choices and held and self.planner is not None:
+                    # The planner's reply, which leaves out or rewrites every clause heard offending,
+                    # beats one that passes only by keeping such a clause, when all that faults it is
+                    # the critic hearing a kept fact in its new context (停水通知小区门口贴了三天了 once
+                    # 你们都不看的吗 is gone): nothing lost, no rule broken, nothing left dangling.
+                    for c, via in tried:
+                        if via != self.planner.name or problems(c, via):
+                            continue
+                        text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
+                        fs = findings(text)
+                        if _says_something(text) and not _surviving(offences[i], text) and not _dangles(text, positions[i][1]) \
+                                and all(f.source == "model" for f in fs):
+                            choices = [_Choice(text, fs, True, True, why + "；逐句改写后，保留的内容在新语境里仍被语气评审提示，请过目", via)]
+                            break
                 if not choices and held:
                     kept = _surviving(offences[i], held[0].text)
                     choices = [_Choice(held[0].text, held[0].findings, True, True,
@@ -407,7 +442,7 @@ class Rewriter:
                         for rank, (c, via) in enumerate(tried):
                             text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
                             fs = findings(text)
-                            lost = bool(placeholder_problems(c, flat[i].slots))
+                            lost = bool(problems(c, via))
                             scored.append((lost, len(_surviving(offences[i], text)), _penalty(fs), rank, text, fs, via))
                         _, _, _, _, text, fs, via = min(scored)
                     else:

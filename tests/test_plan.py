@@ -305,6 +305,8 @@ def test_a_bare_reply_is_recognised_by_its_shape_not_its_topic():
     assert not is_bare("宽带拆机需由机主本人携带身份证到营业厅办理，并归还光猫等租用设备。")
     assert not is_bare("亲 已经给您备注了 明天发")
     assert not is_bare("好的 收到")
+    # Four characters of news are a bare answer (judged too curt as typed): 电已恢复, 挂号费已退.
+    assert is_bare("电已恢复") and is_bare("挂号费已退") and not is_bare("在吗")
     assert not is_bare("嗯 改签 要 收 手续费 的 您 看 行 吗")
 
 
@@ -525,3 +527,69 @@ def test_no_fee_is_not_a_refusal_and_a_fee_that_cannot_be_reduced_is():
     assert getattr(detect_scenario("报停期间不收费"), "id", None) != "refuse_alternative"
     assert detect_scenario("违约金是系统自动算的 减不了").id == "refuse_alternative"
     assert detect_scenario("这种快递我们不收").id == "refuse_alternative"
+
+
+def test_a_clause_that_only_speaks_to_the_customer_goes_when_nothing_repairs_it():
+    """问我也白搭, 嫌贵可以不带, 银行慢别找我们: sent as typed they were judged rude (fresh3 probe); they
+    carry no fact, so they go. A promise with content, an agent's next step, where to turn and an
+    instruction stay."""
+    from rewrite import load_rewriter
+    from rewrite.engines.plan import _stance_only
+
+    rw = load_rewriter("seq2seq")
+    for draft, gone, kept in (("身份证丢了去车站办临时乘车证明 问我也白搭", "白搭", "临时乘车证明"),
+                              ("行李超重就得补钱 每公斤45元 嫌贵可以不带", "嫌贵", "45元"),
+                              ("押金退回原卡了 银行慢别找我们", "找我们", "原卡"),
+                              ("CA1832取消了 自己在APP上改签 别一直打电话占线", "打电话", "CA1832")):
+        out = rw.rewrite(draft, channel="phone").target
+        assert gone not in out and kept in out, out
+    chunk = "上次您说的问题 修好了吧 好了我就销单了"
+    assert not _stance_only("好了我就销单了", "curt", chunk)  # what the agent will do
+    assert not _stance_only("明天肯定给您升舱", "overpromise", "放心 明天肯定给您升舱")  # hedged, not dropped
+    assert _stance_only("我打包票", "overpromise", "放心 明天肯定给您升舱 我打包票")
+    assert not _stance_only("您打<ENT1>那边", "deflect", "这事不归<NUM1>管 您打<ENT1>那边")  # where to turn
+    assert not _stance_only("您自己改下<ENT1>", "command", "密码重置了 您自己改下<ENT1>")  # an instruction
+    assert not _stance_only("嫌贵可以不带", "curt", "嫌贵可以不带 就这样")  # its 不 is the only decision
+
+
+def test_a_polite_veneer_is_not_a_rewrite():
+    """请不要跟我吵 is 别跟我吵 with 请不要 in front: judges still read it as rude, so the pipeline
+    counts the clause as surviving and the planner leaves it out."""
+    from rewrite import load_rewriter
+    from rewrite.pipeline import _surviving
+    from rewrite.norms.critic import ClauseVerdict
+
+    v = ClauseVerdict(0, 4, "别跟我吵", "impatience", 0.9, 0.1)
+    assert _surviving([v], "欠费停电是系统自动的，请不要跟我吵。") == [v]
+    assert _surviving([v], "欠费停电是系统自动的，交了钱两小时内恢复。") == []
+    out = load_rewriter("seq2seq").rewrite("欠费停电是系统自动的 别跟我吵 交了钱两小时内恢复", channel="phone").target
+    assert "吵" not in out and "两小时内恢复" in out, out
+
+
+def test_a_dropped_clause_may_take_a_content_word_but_never_a_keep_span():
+    """爬两层楼又不会怎么样 goes whole (两层楼 is a masked content word, no fact); a clause holding a
+    keep span is never left out."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    out = rw.rewrite("电梯在修 爬两层楼又不会怎么样", channel="phone").target
+    assert "电梯在修" in out and "不会怎么样" not in out, out
+    out = rw.rewrite("宽带密码重置了 新的是手机号后六位 你自己改下路由器", channel="phone", keep=["路由器"]).target
+    assert "路由器" in out and "后六位" in out, out
+
+
+def test_a_do_it_yourself_command_becomes_a_suggestion_or_goes():
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    out = rw.rewrite("已经出餐了 取消不了 自己吃吧", channel="chat").target
+    assert "自己吃" not in out and "取消" in out, out
+    out = rw.rewrite("宽带慢是你家路由器的问题 跟我们没关系 自己换个", channel="phone").target
+    assert "请您自己" not in out and "自行换个" in out, out
+
+
+def test_only_dropped_clauses_before_a_notice_earn_no_apology():
+    from rewrite import load_rewriter
+
+    out = load_rewriter("seq2seq").rewrite("物业费逾期未交的，物业将按规定催缴，别说没提醒过。", channel="chat").target
+    assert not out.startswith("非常抱歉") and "按规定催缴" in out and "提醒" not in out, out

@@ -226,6 +226,13 @@ def _has_fact(clause: str) -> bool:
     return bool(PLACEHOLDER_RE.search(clause) or re.search(r"[0-9]", clause))
 
 
+def _has_hard_fact(clause: str) -> bool:
+    """A number, an amount, a date, an ID… (not a content word the masker protects: 爬<ENT1>又不会怎么样
+    has 两层楼, which is no fact the reply owes the customer)."""
+    return any(m.group(1) not in ("ENT", "EN") for m in PLACEHOLDER_RE.finditer(clause)) or \
+        bool(re.search(r"[0-9]", PLACEHOLDER_RE.sub("", clause)))
+
+
 def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
     """Whether an offending clause may simply go: pure blame, impatience or brush-off with no fact,
     short, with little content, and not a decision (来不了, 得您自己出钱). ``unrepaired``: nothing
@@ -234,7 +241,7 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
     :data:`MAX_UNREPAIRED_DROP_CHARS`, still never one with a fact or a decision."""
     from rewrite.engines.seq2seq.backend import content_chars
 
-    if _has_fact(clause) or _OBLIGATION.search(clause):
+    if (_has_hard_fact(clause) if unrepaired else _has_fact(clause)) or _OBLIGATION.search(clause):
         return False
     if cat == "curt":  # a brush-off goes (再等等吧, 调查完了再说); a terse report stays (人就走了)
         if not (_BRUSH_OFF.search(clause) or (unrepaired and _RHETORIC.search(clause))):
@@ -246,6 +253,51 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
     if unrepaired:  # but never a clause that says why (是您自己跳闸了, 是手机设置的问题): it carries the diagnosis
         return len(clause) <= MAX_UNREPAIRED_DROP_CHARS and not _CAUSE.search(clause)
     return len(clause) <= MAX_DROP_CHARS and len(content_chars(clause)) <= MAX_DROP_CONTENT
+
+
+#: Words of a clause that speak to the customer or of the agent (问我也白搭, 银行慢别找我们, 嫌贵可以不带):
+#: such a clause is about the exchange, not the service.
+#: The most content characters such a clause may carry (嫌贵去外面修 has 5), and an over-promise (我打包票 has 3).
+MAX_STANCE_CONTENT, MAX_STANCE_CONTENT_PROMISE = 5, 3
+_STANCE = re.compile(r"嫌|怪|白搭|没辙|没招|至于|懂[吗？?]?$|有啥用|有什么用|^要不|[找问赖怪跟冲]我|别找|关我|"
+                     r"[我俺](?:也|又|能|哪|怎么)|(?:您|你)们?(?:自己|还|都|才|又|倒|可)|包在我身上|打包票|一百个心")
+#: Telling the customer to stop contacting or pressing us (别一直打电话占线, 别刷屏, 别老揪着不放): the
+#: same, with a little more content allowed (:data:`MAX_PESTER_CONTENT`).
+_PESTER = re.compile(r"^别(?:再|老|一直|总|天天)?(?:跟我)?(?:吵|催|问|打电话|打来|刷屏|揪|闹|烦|嚷|喊)")
+MAX_PESTER_CONTENT = 8
+
+
+def _veneer_only(clause: str, cand: str) -> bool:
+    """Whether ``cand`` differs from ``clause`` only by the polite veneer (请不要 for 别, 请您, 您 for 你)."""
+    from rewrite.pipeline import _core
+
+    return _core(_view(clause)) == _core(_view(cand))
+
+
+def _stance_only(clause: str, cat: str, chunk: str) -> bool:
+    """Whether ``clause``, an offending clause that nothing repaired, may go although
+    :func:`_droppable` keeps it: it carries no fact, obligation or diagnosis (是您手机太老了), it
+    speaks to the customer or of the agent (:data:`_STANCE`), and a negation in it is not the reply's
+    only decision (嫌贵可以不带 beside 行李超重就得补钱 goes; 不赔偿 alone stays). A terse report with
+    neither (人就走了) stays."""
+    if _has_hard_fact(clause) or _OBLIGATION.search(clause) or _CAUSE.search(clause):
+        return False
+    if re.search(r"<ENT?\d+>", clause) and re.search(r"[打找去到问]|联系|咨询", clause):
+        return False  # where to turn (您打<ENT1>那边) is the help the reply gives
+    from rewrite.engines.seq2seq.backend import content_chars
+
+    # Little content: a promise that carries one (明天肯定给您升舱) is hedged, never dropped; 我打包票 goes.
+    pester = bool(_PESTER.search(_view(clause)))
+    if cat == "command" and not pester:
+        return False  # an instruction (您自己改下路由器) is rewritten as one, never dropped
+    most = MAX_PESTER_CONTENT if pester else MAX_STANCE_CONTENT_PROMISE if cat == "overpromise" else MAX_STANCE_CONTENT
+    words = 2 * len(re.findall(r"<ENT?\d+>", clause))  # a protected content word counts as two characters
+    if len(content_chars(_view(clause))) + words > most or not (pester or _STANCE.search(_view(clause))):
+        return False
+    if _NEGATION.search(_STANCE.sub("", _view(clause))):  # (没招, 没辙 are the stance, not a decision)
+        rest = chunk.replace(clause, "", 1)
+        return bool(_OBLIGATION.search(rest) or _NEGATION.search(rest))
+    return True
 
 
 class PlanBackend:
@@ -335,14 +387,24 @@ class PlanBackend:
             return "" if _droppable(clause, cat) or deletable else tidy(clause)
         still = self._judge(chunk.replace(clause, cand, 1), [(chunk.find(clause), chunk.find(clause) + len(cand))], channel)[0][0] \
             if cand and clause in chunk else cat
-        if cand != tidy(clause) and still is None:
+        # Only a veneer (别一直打电话占线 → 请不要一直打电话占线) repairs nothing: judges still hear the clause.
+        veneer = _veneer_only(clause, cand)
+        if cand != tidy(clause) and still is None and not (veneer and not alone and _stance_only(clause, cat, chunk)):
             return cand
         if not alone and _droppable(clause, cat, unrepaired=True):
             return ""  # nothing repairs it and it carries no fact: it goes, the frame speaks for it
         bare = re.sub(r"^(?:您|你)(?:先|就)?", "", cand)
+        own = re.match(r"^(?:自己|自行)", bare)  # 自己换个: a suggestion, not an order (请您自己换个 reads as one)
+        bare = bare[own.end():] if own else bare
+        if cat == "command" and own and not alone and re.fullmatch(r"[\u4e00-\u9fff]{1,2}[吧呗]", bare):
+            return ""  # 自己吃吧: a brush-off with nothing to do in it
         if cat == "command" and not cand.startswith(("请", "麻烦", "建议")) and "可以" not in cand \
                 and bare and bare[0] not in _NOT_A_VERB and not bare.startswith(("别的", "别人", "别家")):
-            cand = "请您" + bare
+            cand = ("您可以自行" if own else "请您") + bare
+        if not alone and _stance_only(clause, cat, chunk) and clause in chunk:
+            at = chunk.find(clause)
+            if veneer or self._judge(chunk[:at] + cand + chunk[at + len(clause):], [(at, at + len(cand))], channel)[0][0] is not None:
+                return ""  # still offends and says only how the agent feels about the customer: it goes
         return cand
 
     def _rules_clause(self, clause: str, channel: str) -> str:
@@ -417,7 +479,9 @@ class PlanBackend:
                              else ClausePlan(clause, "drop", cat, "", why))
             else:
                 # A clause is "alone" when no other clause of the reply says anything: it is never dropped.
-                alone = not any(len(content_chars(chunk[s2:e2])) >= 2 for s2, e2 in spans if (s2, e2) != (s, e))
+                # (A placeholder is content: 没有<ENT1>了 says something.)
+                alone = not any(len(content_chars(chunk[s2:e2])) + len(PLACEHOLDER_RE.findall(chunk[s2:e2])) >= 2
+                                for s2, e2 in spans if (s2, e2) != (s, e))
                 repaired = self._repair(clause, cat, chunk, channel, alone)
                 plans.append(ClausePlan(clause, "rewrite" if repaired else "drop", cat, repaired,
                                         why + ([] if repaired else ["无法改写，且不含事实：删去"])))
@@ -449,6 +513,12 @@ class PlanBackend:
             prev_end = e
         text, signature = split_signature(text)  # a Weibo signature stays last: …。感谢您的理解。小编
         cats = {p.category for p in offended}
+        # Only dropped clauses, and what is left is a notice (物业费逾期未交的，物业将按规定催缴 once
+        # 别说没提醒过 is gone): a neutral answer, no apology (judged the wrong frame).
+        from rewrite.engines.rules import detect_scenario
+
+        notice = all(p.action == "drop" for p in offended) and \
+            getattr(detect_scenario(_view(text)), "id", None) in (*NOTICE_SCENARIOS, "payment_due")
         # A dropped clause earns no apology before good news: 挂失已经办好了 after a dropped 不用再问了
         # is good news, and good news gets none.
         said = {p.category for p in offended if p.action != "drop"}
@@ -456,7 +526,9 @@ class PlanBackend:
         good = bool(_GOOD_NEWS.search(text))
         sorry = bool(said & (APOLOGY_CATEGORIES - ({"curt", "impatience", "rhetorical"} if good else set()))) or \
             bool(cats & APOLOGY_CATEGORIES and not good)
-        if starts and sorry and not _APOLOGY.search(text):
+        if starts and notice and not _APOLOGY.search(text) and not _GREETING.match(text):
+            text = "您好，" + text
+        elif starts and sorry and not _APOLOGY.search(text):
             greet = _GREETING.match(text)  # 您好，非常抱歉，… (never 非常抱歉，您好，…)
             text = (text[: greet.end()] + "非常抱歉，" + text[greet.end():]) if greet else \
                 (("非常抱歉，" + text) if text else "非常抱歉")
@@ -493,8 +565,11 @@ NOTICE_SCENARIOS = ("explain_policy", "service_suspension")
 _NON_LATIN_SLOT = r"<(?:AMT|NUM|DATE|TIME|PHONE|ID|ENT)\d+>"
 _GAP_LEFT = re.compile(r"(?:[\u4e00-\u9fff0-9%]|" + _NON_LATIN_SLOT + r")$")
 _GAP_RIGHT = re.compile(r"^(?:[\u4e00-\u9fff]|" + _NON_LATIN_SLOT + r")")
-#: A reply this short (in Chinese characters) is an acknowledgement (好的, 收到), not a bare answer.
-MIN_BARE_HAN = 6
+#: A reply this short (in Chinese characters) is no bare answer (好的, 在吗). From 4 on it is one:
+#: blind judges found 挂号费已退 and 电已恢复, sent as typed, too curt (fresh3 probe).
+MIN_BARE_HAN = 4
+#: A reply that only acknowledges (好的 收到) is not a bare answer either.
+_ACK_ONLY = re.compile(r"^(?:(?:好的?|收到|明白了?|知道了|嗯+|行|OK|ok)[\s，,。！!~～]*)+$")
 
 
 def is_bare(text: str) -> bool:
@@ -506,7 +581,7 @@ def is_bare(text: str) -> bool:
     from rewrite.text import is_word_segmented
 
     bare = load_phrasebook().bare
-    if bare is None or re.search(bare.courtesy, text) or len(_HAN.findall(text)) < MIN_BARE_HAN:
+    if bare is None or re.search(bare.courtesy, text) or len(_HAN.findall(text)) < MIN_BARE_HAN or _ACK_ONLY.match(text.strip()):
         return False
     if is_word_segmented(text):  # a segmented transcript keeps its shape
         return False
