@@ -60,29 +60,18 @@ def _surviving(offences: Sequence, text: str) -> list:
     """The flagged draft clauses still present in ``text`` (你/您 folded, punctuation and trailing
     particles ignored, and the polite veneer too: 别跟我吵 survives in 请不要跟我吵, 你们都不看的吗
     in 您都不看的吗)."""
-    t = _polite_fold(text)
+    from rewrite.data.audit import polite_fold
+
+    t = polite_fold(text)
     return [v for v in offences if len(_core(v.text)) >= 2 and _core(v.text) in t]
 
 
-#: Words that make a clause look polite without changing what it says: a clause that keeps its
-#: wording behind them is still the clause (请不要一直打电话占线 is 别一直打电话占线).
-_VENEER = ((re.compile(r"请不要|请勿|不要"), "别"), (re.compile(r"您们"), "您"),
-           (re.compile(r"请您|麻烦您|请"), ""))
-
-
-def _polite_fold(text: str) -> str:
-    from rewrite.data.audit import fold
-
-    t = fold(text)
-    for pat, rep in _VENEER:
-        t = pat.sub(rep, t)
-    return t
-
-
 def _core(text: str) -> str:
-    """A clause as compared across draft and output: folded (:func:`_polite_fold`), without
-    trailing particles."""
-    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", _polite_fold(text))
+    """A clause as compared across draft and output: folded (:func:`rewrite.data.audit.polite_fold`),
+    without trailing particles."""
+    from rewrite.data.audit import polite_fold
+
+    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", polite_fold(text))
 
 
 def _is_fine(text: str, channel: str, offences: Sequence) -> bool:

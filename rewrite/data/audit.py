@@ -63,6 +63,20 @@ def fold(text: str) -> str:
     return _PUNCT.sub("", text.replace("你", "您"))
 
 
+#: Words that make a clause look polite without changing what it says: a clause that keeps its
+#: wording behind them is still the clause (请不要一直打电话占线 is 别一直打电话占线).
+_VENEER = ((re.compile(r"请不要|请勿|不要"), "别"), (re.compile(r"您们"), "您"),
+           (re.compile(r"请您|麻烦您|请"), ""))
+
+
+def polite_fold(text: str) -> str:
+    """:func:`fold` with the polite veneer (:data:`_VENEER`) taken off too."""
+    t = fold(text)
+    for pat, rep in _VENEER:
+        t = pat.sub(rep, t)
+    return t
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of ``text``: pieces between punctuation marks and spaces, empty ones dropped."""
     return [c for c in _CLAUSE_SPLIT.split(text) if c.strip()]

@@ -269,9 +269,12 @@ MAX_PESTER_CONTENT = 8
 
 def _veneer_only(clause: str, cand: str) -> bool:
     """Whether ``cand`` differs from ``clause`` only by the polite veneer (请不要 for 别, 请您, 您 for 你)."""
-    from rewrite.pipeline import _core
+    from rewrite.data.audit import polite_fold
 
-    return _core(_view(clause)) == _core(_view(cand))
+    def core(t: str) -> str:
+        return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", polite_fold(_view(t)))
+
+    return core(clause) == core(cand)
 
 
 def _stance_only(clause: str, cat: str, chunk: str) -> bool:
