@@ -127,6 +127,15 @@ def _signature_last(text: str, source: str) -> str:
     return body + sig if body else text
 
 
+#: A draft in which the customer waited, was kept waiting or is to be put on hold (稍等, 查一下, 刚看到).
+_WAITED = re.compile(r"稍等|稍候|看下|看看|我看|等一下|等下|等会|久等|等了|等半天|等很久|让您等|查一?下|我查|帮您查|核实|确认|核对|看一下|问问|"
+                     r"久|半天|一会|人多|刚看到|才看到|忙|挂机|别挂")
+#: The formulas of a wait or a hold: an apology for the wait (对不起，让您久等了), an opening 请您稍等, or
+#: the phone's 请不要挂机 at the end.
+_HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱歉|很抱歉|抱歉)[，,]?)?让您久等了[，,。！!]?|^请您稍等[，,]|"
+                           r"(?<=[。！？])请不要挂机[，,]?谢谢[！!。]?$|[，,]请不要挂机[，,]?谢谢[！!。]?$")
+
+
 def _only_formulas(text: str) -> bool:
     """Whether every clause of ``text`` is a courtesy formula (您好, 非常抱歉, 请问还有什么可以帮您):
     a reply that tells the customer nothing (``rewrite.norms.critic.FRAME_CLAUSE``)."""
@@ -221,6 +230,30 @@ class Rewriter:
         if text == choice.text:
             return choice
         return _Choice(text, check(text, channel=channel).findings, choice.ok, choice.fallback, choice.why, choice.via, True)
+
+    def _unheld(self, choice: _Choice, source: str, keep: Sequence[str], channel: str, position: tuple[bool, bool]) -> _Choice:
+        """``choice`` without the formulas of a wait or a hold (对不起，让您久等了 / 请您稍等 … 请不要挂机)
+        that an engine wrote for a draft in which nobody waited or was put on hold: blind judges
+        rejected them as the wrong frame (电话里没法给你看病 → 请您稍等，…请不要挂机，谢谢！). What is
+        left gets the frame of a bare reply when it has no courtesy word of its own."""
+        if _WAITED.search(source) or not _HOLD_FORMULA.search(choice.text):
+            return choice
+        text = _HOLD_FORMULA.sub("", choice.text).strip()
+        text = re.sub(r"^[，,。！!\s]+", "", text)
+        if not _says_something(text):
+            return choice
+        out = _Choice(text, choice.findings, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
+        from rewrite.engines.plan import has_courtesy
+
+        if not has_courtesy(text):
+            out = self._framed(out, keep, channel, position)
+        from rewrite.norms.checker import check
+
+        fs = check(out.text, channel=channel, critic=True).findings
+        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
+            return choice
+        out.findings = fs
+        return out
 
     def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
         """``choice`` after the rules' last say (:meth:`RulesBackend.touch_up`), when that changes
@@ -432,8 +465,15 @@ class Rewriter:
                             text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
                             fs = findings(text)
                             lost = bool(problems(c, via))
-                            scored.append((lost, len(_surviving(offences[i], text)), _penalty(fs), rank, text, fs, via))
-                        _, _, _, _, text, fs, via = min(scored)
+                            # The planner's reply, with every clause heard in the draft left out or
+                            # rewritten and nothing but the critic faulting it in its new context,
+                            # goes before a candidate that the critic faults too (公告早就贴楼道了
+                            # heard as blame once 您没看见怪谁 is gone, against 您没看见 kept).
+                            kept_n = len(_surviving(offences[i], text))
+                            clean = via == getattr(self.planner, "name", None) and not kept_n and _says_something(text) \
+                                and all(f.source == "model" for f in fs)
+                            scored.append((lost, kept_n, not clean, _penalty(fs), rank, text, fs, via))
+                        *_, text, fs, via = min(scored)
                     else:
                         text, via = flat[i].source, self.fallback.name
                         fs = check(text, channel=channel).findings
@@ -449,6 +489,8 @@ class Rewriter:
                 ranked[i] = list(unique.values())
         for i in (i for i, b in enumerate(bare) if b and ranked[i]):  # only the n choices a reply can use
             ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
+        for i in (i for i in range(len(flat)) if self.guard_fine and not fine[i] and ranked[i]):
+            ranked[i] = [self._unheld(ch, originals[i], flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)
             self._load(self.touch_up)
             for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):

@@ -593,3 +593,30 @@ def test_only_dropped_clauses_before_a_notice_earn_no_apology():
 
     out = load_rewriter("seq2seq").rewrite("物业费逾期未交的，物业将按规定催缴，别说没提醒过。", channel="chat").target
     assert not out.startswith("非常抱歉") and "按规定催缴" in out and "提醒" not in out, out
+
+
+def test_no_wait_or_hold_formula_where_nobody_waited():
+    """对不起，让您久等了 and 请您稍等…请不要挂机 around a reply to a draft in which nobody waited or was
+    put on hold were judged the wrong frame (fresh3, fresh4 probes); where the draft has the agent
+    check or keeps the customer waiting, they stay."""
+    from rewrite import load_rewriter
+    from rewrite.pipeline import _HOLD_FORMULA, _WAITED
+
+    rw = load_rewriter("seq2seq")
+    for draft in ("电话里没法给你看病 有问题自己来医院挂急诊", "专家号早约满了 要看就早上六点来排队 不然挂普通号",
+                  "报告自己去自助机打印 别来窗口排队"):
+        out = rw.rewrite(draft, channel="phone").target
+        assert "久等" not in out and "挂机" not in out and "稍等" not in out, out
+    assert _WAITED.search("刚才人多 才看到 啥事呀") and _WAITED.search("等着 我看下轨迹")
+    assert not _WAITED.search("今天排不上 师傅就那么几个人 等着吧")
+    assert _HOLD_FORMULA.search("请您稍等，我查一下。请不要挂机，谢谢！")
+    assert not _HOLD_FORMULA.search("请您耐心等待，师傅正在路上。")
+
+
+def test_the_planners_reply_goes_before_a_candidate_the_critic_faults_too():
+    """When nothing passes, the planner's reply (every clause heard in the draft left out or
+    rewritten, nothing but the critic faulting it) is taken before one that keeps 您没看见."""
+    from rewrite import load_rewriter
+
+    out = load_rewriter("seq2seq").rewrite("嗯 你那片6月18号停电是计划检修 公告早就贴楼道了 你没看见怪谁", channel="phone").target
+    assert "没看见" not in out and "怪谁" not in out and "6月18号" in out and "计划检修" in out, out
