@@ -255,6 +255,46 @@ class Rewriter:
         out.findings = fs
         return out
 
+    @staticmethod
+    def _regretful(choice: _Choice, channel: str, ends: bool) -> _Choice:
+        """A rewritten reply that refuses or brings bad news (``bare_reply.bad_news``: 不在保修范围,
+        没有补偿, 取消了) opens with regret, not a greeting or nothing, and closes with thanks for the
+        understanding, not an offer of more help: blind judges rejected 您好，…不属于航司责任，没有补偿。
+        请问还有什么可以帮您？ as the wrong frame. Not for good news, a notice (温馨提醒, 请您提前准备齐全)
+        or a reply that already apologises or asks."""
+        from rewrite.engines.plan import _APOLOGY, _GOOD_NEWS, _GREETING, NOTICE_SCENARIOS, _view
+        from rewrite.engines.rules import detect_scenario
+        from rewrite.norms.load import load_phrasebook
+
+        bare = load_phrasebook().bare
+        text = choice.text
+        if bare is None or _APOLOGY.search(text) or _GOOD_NEWS.search(text) or not re.search(bare.bad_news, text):
+            return choice
+        if text.startswith(("温馨提", "我再为您", "好的")) or "提前准备齐全" in text or text.rstrip().endswith(("？", "?")):
+            return choice
+        if getattr(detect_scenario(_view(text)), "id", None) in (*NOTICE_SCENARIOS, "payment_due"):
+            return choice
+        greet = _GREETING.match(text)
+        if greet and greet.group(0).startswith(("您好", "你好")):
+            new = bare.apology + text[greet.end():]
+        elif greet:  # 亲，… / [姓名x]您好，…: the regret goes after it
+            new = text[: greet.end()] + bare.apology + text[greet.end():]
+        else:
+            new = bare.apology + text
+        close_news, close_bad = bare.close_news, bare.close_bad_news
+        if ends and close_news and new.endswith(close_news):
+            new = new[: -len(close_news)] + (close_bad or "")
+        elif ends and close_bad and not re.search(r"理解|谅解|谢谢|感谢", new) and re.search(r"[。！!]$", new):
+            new += close_bad
+        if new == text:
+            return choice
+        from rewrite.norms.checker import check
+
+        fs = check(new, channel=channel, critic=True).findings
+        if _penalty(fs) > _penalty(check(text, channel=channel, critic=True).findings):
+            return choice
+        return _Choice(new, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
+
     def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
         """``choice`` after the rules' last say (:meth:`RulesBackend.touch_up`), when that changes
         it and the checker (with the critic) finds no more in the result."""
@@ -491,6 +531,8 @@ class Rewriter:
             ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
         for i in (i for i in range(len(flat)) if self.guard_fine and not fine[i] and ranked[i]):
             ranked[i] = [self._unheld(ch, originals[i], flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
+            if positions[i][0]:
+                ranked[i] = [self._regretful(ch, channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)
             self._load(self.touch_up)
             for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):

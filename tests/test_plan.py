@@ -184,7 +184,9 @@ def test_pipeline_asks_the_planner_when_every_candidate_keeps_an_offence(monkeyp
                            planner=_Echo("plan", lambda masked: masked.replace("您签了字的", planned)))
     res = rw.rewrite(draft, channel="chat")
     if expect_plan:
-        assert res.target == draft.replace("您签了字的", planned) and res.fallback
+        # (the refusal 不能销户 earns the regret in front: Rewriter._regretful)
+        assert res.target in (draft.replace("您签了字的", planned), "非常抱歉，" + draft.replace("您签了字的", planned)) \
+            and res.fallback, res.target
         assert any("plan" in n for n in res.notes), res.notes
     else:
         assert "您签了字的" in res.target
@@ -620,3 +622,19 @@ def test_the_planners_reply_goes_before_a_candidate_the_critic_faults_too():
 
     out = load_rewriter("seq2seq").rewrite("嗯 你那片6月18号停电是计划检修 公告早就贴楼道了 你没看见怪谁", channel="phone").target
     assert "没看见" not in out and "怪谁" not in out and "6月18号" in out and "计划检修" in out, out
+
+
+def test_a_rewritten_refusal_opens_with_regret_and_a_yes_or_good_news_does_not():
+    """您好，…没有补偿。请问还有什么可以帮您？ was judged the wrong frame (fresh5 probe): bad news opens
+    with regret and closes with thanks for the understanding. A yes with a limit, good news and a
+    notice keep their frame."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    out = rw.rewrite("延误是天气原因 不属于航司责任 没有补偿", channel="phone").target
+    assert out.startswith("非常抱歉") and out.endswith("感谢您的理解。") and "没有补偿" in out, out
+    out = rw.rewrite("空调不制冷是你家装的位置不对 这不在保修范围", channel="phone").target
+    assert out.startswith("非常抱歉") and "不在保修范围" in out, out
+    for draft in ("改约可以 但只能改一次哦 再改就要重新排队了", "冻结已办 3月1日至6月1日"):
+        out = rw.rewrite(draft, channel="phone").target
+        assert not out.startswith("非常抱歉"), out

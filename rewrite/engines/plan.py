@@ -51,7 +51,7 @@ _RHETORIC = re.compile(r"又(?:不|没)|不用再|别再|不是坑|有什么用|
 _CAUSE = re.compile(r"(?<!不)是")
 #: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
 #: rewritten, never dropped, whatever its category.
-_OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|"
+_OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|归(?:您|你|业主|用户)|"
                          r"(?<!修好)就(?:好|行|可以)了")  # 交了钱就好了: the remedy
 #: Share of a clause's content characters a generated rewrite of it must keep.
 MIN_CLAUSE_COVERAGE = 0.5
