@@ -638,3 +638,14 @@ def test_a_rewritten_refusal_opens_with_regret_and_a_yes_or_good_news_does_not()
     for draft in ("改约可以 但只能改一次哦 再改就要重新排队了", "冻结已办 3月1日至6月1日"):
         out = rw.rewrite(draft, channel="phone").target
         assert not out.startswith("非常抱歉"), out
+
+
+def test_a_question_that_accuses_is_no_rewrite_with_qingwen_in_front():
+    """你是不是听错了 → 请问您是否听错了？ still accuses (judged rude, fresh6 probe): it counts as the
+    clause surviving, and the planner leaves it out when the reply says something else."""
+    from rewrite import load_rewriter
+    from rewrite.data.audit import polite_fold
+
+    assert polite_fold("请问您是否听错了？") == polite_fold("你是不是听错了")
+    out = load_rewriter("seq2seq").rewrite("噪音问题转了三次了 人家去查说没有 你是不是听错了", channel="phone").target
+    assert "听错" not in out and "转了三次" in out, out

@@ -66,7 +66,7 @@ def fold(text: str) -> str:
 #: Words that make a clause look polite without changing what it says: a clause that keeps its
 #: wording behind them is still the clause (请不要一直打电话占线 is 别一直打电话占线).
 _VENEER = ((re.compile(r"请不要|请勿|不要"), "别"), (re.compile(r"您们"), "您"),
-           (re.compile(r"请您|麻烦您|请"), ""))
+           (re.compile(r"请问(?:您)?是否"), "您是不是"), (re.compile(r"请您|麻烦您|请问|请"), ""))
 
 
 def polite_fold(text: str) -> str:

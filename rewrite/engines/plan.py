@@ -48,7 +48,7 @@ _NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
 #: such a clause it may go, though a curt clause with a negation otherwise stays (来不了).
 _RHETORIC = re.compile(r"又(?:不|没)|不用再|别再|不是坑|有什么用|有啥用|怎么知道")
 #: A copula that gives a cause or a diagnosis (是您自己跳闸了); 不是 argues and does not count.
-_CAUSE = re.compile(r"(?<!不)是")
+_CAUSE = re.compile(r"(?<!不)是(?!不是)")  # (是不是 asks, it does not diagnose)
 #: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
 #: rewritten, never dropped, whatever its category.
 _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|归(?:您|你|业主|用户)|"
@@ -248,7 +248,7 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
             return False
     elif cat not in DROP_CATEGORIES:
         return False
-    if cat in DECISION_CATEGORIES and _NEGATION.search(clause) and not (unrepaired and _RHETORIC.search(clause)):
+    if cat in DECISION_CATEGORIES and _NEGATION.search(clause.replace("是不是", "")) and not (unrepaired and _RHETORIC.search(clause)):
         return False
     if unrepaired:  # but never a clause that says why (是您自己跳闸了, 是手机设置的问题): it carries the diagnosis
         return len(clause) <= MAX_UNREPAIRED_DROP_CHARS and not _CAUSE.search(clause)
@@ -392,7 +392,8 @@ class PlanBackend:
             if cand and clause in chunk else cat
         # Only a veneer (别一直打电话占线 → 请不要一直打电话占线) repairs nothing: judges still hear the clause.
         veneer = _veneer_only(clause, cand)
-        if cand != tidy(clause) and still is None and not (veneer and not alone and _stance_only(clause, cat, chunk)):
+        if cand != tidy(clause) and still is None and not (
+                veneer and not alone and (_stance_only(clause, cat, chunk) or _droppable(clause, cat, unrepaired=True))):
             return cand
         if not alone and _droppable(clause, cat, unrepaired=True):
             return ""  # nothing repairs it and it carries no fact: it goes, the frame speaks for it
