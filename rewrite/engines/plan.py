@@ -48,7 +48,7 @@ _NEGATION = re.compile(r"(?<!对)不(?!起|好意思|便)|[没无未]")
 #: such a clause it may go, though a curt clause with a negation otherwise stays (来不了).
 _RHETORIC = re.compile(r"又(?:不|没)|不用再|别再|不是坑|有什么用|有啥用|怎么知道")
 #: A copula that gives a cause or a diagnosis (是您自己跳闸了); 不是 argues and does not count.
-_CAUSE = re.compile(r"(?<!不)是(?!不是)")  # (是不是 asks, it does not diagnose)
+_CAUSE = re.compile(r"(?<!不)是")
 #: A clause that says who must do or pay what (得您自己出钱, 需要重新办) carries the decision: it is
 #: rewritten, never dropped, whatever its category.
 _OBLIGATION = re.compile(r"(?<![记觉值懂获晓取])得(?![了到知])|需要|必须|只能|[出付掏]钱|费用|赔|退款|退货|换货|补交|补办|归(?:您|你|业主|用户)|"
@@ -260,7 +260,7 @@ def _droppable(clause: str, cat: str, *, unrepaired: bool = False) -> bool:
 #: The most content characters such a clause may carry (嫌贵去外面修 has 5), and an over-promise (我打包票 has 3).
 MAX_STANCE_CONTENT, MAX_STANCE_CONTENT_PROMISE = 5, 3
 _STANCE = re.compile(r"嫌|怪|白搭|没辙|没招|至于|懂[吗？?]?$|有啥用|有什么用|^要不|[找问赖怪跟冲]我|别找|关我|"
-                     r"[我俺](?:也|又|能|哪|怎么)|(?:您|你)们?(?:自己|还|都|才|又|倒|可)|包在我身上|打包票|一百个心")
+                     r"[我俺](?:也|又|能|哪|怎么)|(?:您|你)们?(?:自己|还|都|才|又|倒|可|是不是)|包在我身上|打包票|一百个心")
 #: Telling the customer to stop contacting or pressing us (别一直打电话占线, 别刷屏, 别老揪着不放): the
 #: same, with a little more content allowed (:data:`MAX_PESTER_CONTENT`).
 _PESTER = re.compile(r"^别(?:再|老|一直|总|天天)?(?:跟我)?(?:吵|催|问|打电话|打来|刷屏|揪|闹|烦|嚷|喊)")
