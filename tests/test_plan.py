@@ -649,3 +649,17 @@ def test_a_question_that_accuses_is_no_rewrite_with_qingwen_in_front():
     assert polite_fold("请问您是否听错了？") == polite_fold("你是不是听错了")
     out = load_rewriter("seq2seq").rewrite("噪音问题转了三次了 人家去查说没有 你是不是听错了", channel="phone").target
     assert "听错" not in out and "转了三次" in out, out
+
+
+def test_a_rule_is_not_said_to_be_temporary():
+    """暂时无法 for a refusal that is a rule (信用卡还款不能用信用卡还) changes the decision (blind judges:
+    fact_changed); where the draft speaks of now or not yet, or of not knowing, 暂时 stays."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("seq2seq")
+    out = rw.rewrite("说几遍了 信用卡还款不能用信用卡还", channel="phone").target
+    assert "无法使用信用卡还" in out and "暂时" not in out, out
+    out = rw.rewrite("今天师傅都排满了 上不了门", channel="phone").target
+    assert "暂时" in out or "今天" in out, out
+    out = rw.rewrite("保修政策改了?我也不清楚 你问问别人", channel="phone").target
+    assert "暂时无法确认" in out or "不清楚" not in out, out
