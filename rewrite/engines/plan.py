@@ -19,7 +19,7 @@ Per masked chunk (facts are placeholders, so they cannot be touched):
      as it was; when nothing repairs it and it carries no fact, it is dropped, and ``notes`` say so;
 
 4. frame the reply from the acts, never from a keyword: an apology when something was refused,
-   deflected or blamed; an offer to check when the customer was contradicted; thanks for the
+   deflected or blamed (none for contradicting the customer, and no offer to check: judges read it as invented); thanks for the
    understanding after a refusal; nothing at all when nothing offended.
 
 A reply in which nothing offends comes back as it was, apart from the tidy-up: spacing, Latin
@@ -67,8 +67,8 @@ _OFFENCE_WORDS = re.compile(r"肯定|一定|保证|保准|绝对|百分之?百|�
 #: A negation in a rewrite (兑不了 → 暂时无法兑换 keeps the 不 of the clause).
 _ANY_NEGATION = re.compile(r"[不没无未别勿非]")
 #: Categories that earn an apology at the head of the reply.
-#: (Not contradict: a reply that sets a charge or a fact straight gets an offer to check, and judges
-#: read 非常抱歉 in front of it as the wrong frame.)
+#: (Not contradict: judges read 非常抱歉 in front of a reply that sets a charge or a fact straight
+#: as the wrong frame.)
 APOLOGY_CATEGORIES = frozenset({"blame", "impatience", "rhetorical", "refuse", "deflect", "curt"})
 #: Rule findings of these severities make a clause offend (low ones are particle tidy-ups).
 OFFENDING_SEVERITIES = ("high", "medium")
@@ -536,10 +536,10 @@ class PlanBackend:
             greet = _GREETING.match(text)  # 您好，非常抱歉，… (never 非常抱歉，您好，…)
             text = (text[: greet.end()] + "非常抱歉，" + text[greet.end():]) if greet else \
                 (("非常抱歉，" + text) if text else "非常抱歉")
-        # Contradicting the customer is answered with an offer to check, never a claim to be checking
-        # (judges read 我再帮您核实一下 after a firm answer as invented).
-        if "contradict" in cats and not re.search(r"核实|核对|确认|查", text):
-            text = (text + "，" if text else "") + "如有疑问，我可以为您再次核对"
+        # Contradicting the customer gets no offer of its own: judges read both 我再帮您核实一下 and
+        # 如有疑问，我可以为您再次核对 after a firm answer as invented (28 of the 36 judged replies that
+        # carried the latter were rejected). The clause that argued is rewritten or dropped, and the
+        # fact stands as it is.
         if not pieces and not text:
             text = "请问还有什么可以帮您"
         text = text.rstrip("，,")
