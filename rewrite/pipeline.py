@@ -67,11 +67,10 @@ def _surviving(offences: Sequence, text: str) -> list:
 
 
 def _core(text: str) -> str:
-    """A clause as compared across draft and output: folded (:func:`rewrite.data.audit.polite_fold`),
-    without trailing particles."""
-    from rewrite.data.audit import polite_fold
+    """A clause as compared across draft and output (:func:`rewrite.data.audit.clause_core`)."""
+    from rewrite.data.audit import clause_core
 
-    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", polite_fold(text))
+    return clause_core(text)
 
 
 def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
@@ -237,6 +236,19 @@ class Rewriter:
             return choice
         return _Choice(text, check(text, channel=channel).findings, choice.ok, choice.fallback, choice.why, choice.via, True)
 
+    @staticmethod
+    def _no_worse(choice: _Choice, text: str, channel: str) -> _Choice:
+        """``choice`` with ``text`` in its place, unless the checker (with the critic) finds more in
+        ``text`` than in the reply it replaces."""
+        from rewrite.norms.checker import check
+
+        if text == choice.text:
+            return choice
+        fs = check(text, channel=channel, critic=True).findings
+        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
+            return choice
+        return _Choice(text, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
+
     def _unheld(self, choice: _Choice, source: str, keep: Sequence[str], channel: str, position: tuple[bool, bool]) -> _Choice:
         """``choice`` without the formulas of a wait or a hold (对不起，让您久等了 / 请您稍等 … 请不要挂机)
         that an engine wrote for a draft in which nobody waited or was put on hold: blind judges
@@ -253,32 +265,22 @@ class Rewriter:
 
         if not has_courtesy(text):
             out = self._framed(out, keep, channel, position)
-        from rewrite.norms.checker import check
-
-        fs = check(out.text, channel=channel, critic=True).findings
-        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
-            return choice
-        out.findings = fs
-        return out
+        kept = self._no_worse(choice, out.text, channel)
+        if kept is not choice:
+            kept.framed = out.framed
+        return kept
 
     @staticmethod
     def _untemporary(choice: _Choice, source: str, channel: str) -> _Choice:
         """无法 for the engines' 暂时无法 where the draft's refusal is no passing state: a rule or a
-        decision (别的网点办不了, 信用卡还款不能用信用卡还) said to be temporary is a decision changed;
-        blind judges rejected 630 such replies as fact_changed 74 times. Where the draft speaks of
+        decision (别的网点办不了, 信用卡还款不能用信用卡还) said to be temporary is a decision changed:
+        of 630 judged replies with an added 暂时, blind judges marked 74 fact_changed. Where the draft speaks of
         now, today or not yet (今天排不上, 还没查到), 暂时 stays."""
         if "暂时" in source or _TEMPORARY.search(source) or "暂时" not in choice.text:
             return choice
         # (暂时无法确认 / 解答: not knowing is a passing state, and says so)
         text = re.sub(r"暂时(?=(?:无法|不|没有?|未)(?!确认|确定|解答|回答|答复|查到|联系上|接通))", "", choice.text)
-        if text == choice.text:
-            return choice
-        from rewrite.norms.checker import check
-
-        fs = check(text, channel=channel, critic=True).findings
-        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
-            return choice
-        return _Choice(text, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
+        return Rewriter._no_worse(choice, text, channel)
 
     @staticmethod
     def _regretful(choice: _Choice, channel: str, ends: bool) -> _Choice:
@@ -287,7 +289,7 @@ class Rewriter:
         understanding, not an offer of more help: blind judges rejected 您好，…不属于航司责任，没有补偿。
         请问还有什么可以帮您？ as the wrong frame. Not for good news, a notice (温馨提醒, 请您提前准备齐全)
         or a reply that already apologises or asks."""
-        from rewrite.engines.plan import _APOLOGY, _GOOD_NEWS, _GREETING, NOTICE_SCENARIOS, _view
+        from rewrite.engines.plan import _APOLOGY, _GOOD_NEWS, _GREETING, NEUTRAL_SCENARIOS, _view
         from rewrite.engines.rules import detect_scenario
         from rewrite.norms.load import load_phrasebook
 
@@ -297,7 +299,7 @@ class Rewriter:
             return choice
         if text.startswith(("温馨提", "我再为您", "好的")) or "提前准备齐全" in text or text.rstrip().endswith(("？", "?")):
             return choice
-        if getattr(detect_scenario(_view(text)), "id", None) in (*NOTICE_SCENARIOS, "payment_due"):
+        if getattr(detect_scenario(_view(text)), "id", None) in NEUTRAL_SCENARIOS:
             return choice
         greet = _GREETING.match(text)
         if greet and greet.group(0).startswith(("您好", "你好")):
@@ -311,20 +313,11 @@ class Rewriter:
             new = new[: -len(close_news)] + (close_bad or "")
         elif ends and close_bad and not re.search(r"理解|谅解|谢谢|感谢", new) and re.search(r"[。！!]$", new):
             new += close_bad
-        if new == text:
-            return choice
-        from rewrite.norms.checker import check
-
-        fs = check(new, channel=channel, critic=True).findings
-        if _penalty(fs) > _penalty(check(text, channel=channel, critic=True).findings):
-            return choice
-        return _Choice(new, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
+        return Rewriter._no_worse(choice, new, channel)
 
     def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
         """``choice`` after the rules' last say (:meth:`RulesBackend.touch_up`), when that changes
         it and the checker (with the critic) finds no more in the result."""
-        from rewrite.norms.checker import check
-
         # Facts and keep spans masked, content words not: the families read 没得商量 and 能管 whole.
         p = protect_for_model(choice.text, keep=keep, content=False)
         touched = self.touch_up.touch_up(p.masked)  # type: ignore[union-attr]
@@ -333,10 +326,7 @@ class Rewriter:
         text = restore(touched, p.slots)
         # A reply that now ends by asking (您家漏水修好了吗？) needs no offer of more help after it.
         text = re.sub(r"(?<=[？?])请问还有什么可以帮您？$", "", text)
-        fs = check(text, channel=channel, critic=True).findings
-        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
-            return choice
-        return _Choice(text, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
+        return self._no_worse(choice, text, channel)
 
     @property
     def name(self) -> str:
@@ -472,6 +462,12 @@ class Rewriter:
                              if ph in found or not ph.startswith("<ENT") or v in flat_keep[i]}
                     return placeholder_problems(c, slots)
 
+                def clean_plan(c: str, via: str, text: str) -> bool:
+                    """Whether ``text`` is the planner's reply, keeps no clause heard offending in the
+                    draft, says something, and only the critic faults it (in its new context)."""
+                    return via == getattr(self.planner, "name", None) and not _surviving(offences[i], text) \
+                        and _says_something(text) and all(f.source == "model" for f in findings(text))
+
                 def passing(cands: Sequence[str], via: str) -> list[_Choice]:
                     out = []
                     for c in cands:
@@ -511,13 +507,10 @@ class Rewriter:
                     # the critic hearing a kept fact in its new context (停水通知小区门口贴了三天了 once
                     # 你们都不看的吗 is gone): nothing lost, no rule broken, nothing left dangling.
                     for c, via in tried:
-                        if via != self.planner.name or problems(c, via):
-                            continue
                         text = _finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
-                        fs = findings(text)
-                        if _says_something(text) and not _surviving(offences[i], text) and not _dangles(text, positions[i][1]) \
-                                and all(f.source == "model" for f in fs):
-                            choices = [_Choice(text, fs, True, True, why + "；逐句改写后，保留的内容在新语境里仍被语气评审提示，请过目", via)]
+                        if clean_plan(c, via, text) and not problems(c, via) and not _dangles(text, positions[i][1]):
+                            choices = [_Choice(text, findings(text), True, True,
+                                               why + "；逐句改写后，保留的内容在新语境里仍被语气评审提示，请过目", via)]
                             break
                 if not choices and held:
                     kept = _surviving(offences[i], held[0].text)
@@ -534,10 +527,8 @@ class Rewriter:
                             # rewritten and nothing but the critic faulting it in its new context,
                             # goes before a candidate that the critic faults too (公告早就贴楼道了
                             # heard as blame once 您没看见怪谁 is gone, against 您没看见 kept).
-                            kept_n = len(_surviving(offences[i], text))
-                            clean = via == getattr(self.planner, "name", None) and not kept_n and _says_something(text) \
-                                and all(f.source == "model" for f in fs)
-                            scored.append((lost, kept_n, not clean, _penalty(fs), rank, text, fs, via))
+                            scored.append((lost, len(_surviving(offences[i], text)), not clean_plan(c, via, text),
+                                           _penalty(fs), rank, text, fs, via))
                         *_, text, fs, via = min(scored)
                     else:
                         text, via = flat[i].source, self.fallback.name

@@ -77,6 +77,11 @@ def polite_fold(text: str) -> str:
     return t
 
 
+def clause_core(text: str) -> str:
+    """A clause as compared across a draft and a rewrite: :func:`polite_fold`, trailing particles off."""
+    return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", polite_fold(text))
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of ``text``: pieces between punctuation marks and spaces, empty ones dropped."""
     return [c for c in _CLAUSE_SPLIT.split(text) if c.strip()]

@@ -269,12 +269,9 @@ MAX_PESTER_CONTENT = 8
 
 def _veneer_only(clause: str, cand: str) -> bool:
     """Whether ``cand`` differs from ``clause`` only by the polite veneer (请不要 for 别, 请您, 您 for 你)."""
-    from rewrite.data.audit import polite_fold
+    from rewrite.data.audit import clause_core
 
-    def core(t: str) -> str:
-        return re.sub(r"[啊呀吧呢哦噢嘛啦哈]+$", "", polite_fold(_view(t)))
-
-    return core(clause) == core(cand)
+    return clause_core(_view(clause)) == clause_core(_view(cand))
 
 
 def _stance_only(clause: str, cat: str, chunk: str) -> bool:
@@ -522,7 +519,7 @@ class PlanBackend:
         from rewrite.engines.rules import detect_scenario
 
         notice = all(p.action == "drop" for p in offended) and \
-            getattr(detect_scenario(_view(text)), "id", None) in (*NOTICE_SCENARIOS, "payment_due")
+            getattr(detect_scenario(_view(text)), "id", None) in NEUTRAL_SCENARIOS
         # A dropped clause earns no apology before good news: 挂失已经办好了 after a dropped 不用再问了
         # is good news, and good news gets none.
         said = {p.category for p in offended if p.action != "drop"}
@@ -565,6 +562,8 @@ class PlanBackend:
 #: Phrasebook scenarios that say what is needed or what happens after a date: a bare reply that
 #: is one gets their frame (``prefix``/``suffix``), not the bad-news frame.
 NOTICE_SCENARIOS = ("explain_policy", "service_suspension")
+#: Scenarios of a neutral answer: a reply that is one earns no apology (a notice, a payment due).
+NEUTRAL_SCENARIOS = (*NOTICE_SCENARIOS, "payment_due")
 
 _NON_LATIN_SLOT = r"<(?:AMT|NUM|DATE|TIME|PHONE|ID|ENT)\d+>"
 _GAP_LEFT = re.compile(r"(?:[\u4e00-\u9fff0-9%]|" + _NON_LATIN_SLOT + r")$")
