@@ -170,6 +170,15 @@ def _penalty(findings: Sequence[Finding]) -> float:
     return sum(_SEVERITY_WEIGHT.get(f.severity, 1.0) for f in findings)
 
 
+def _changed(findings: Sequence[Finding], other: str) -> list[Finding]:
+    """``findings`` less the critic's on wording that ``other`` carries too: when a step only splits
+    a clause (您流量老不够用的话换个大流量卡呗 → 您流量老不够用的话，建议您换个大流量卡), the critic
+    hears the same words anew in their new context, and that is no fault of the step. The rules'
+    findings always count."""
+    whole = _wording(other)
+    return [f for f in findings if f.source != "model" or _wording(f.text) not in whole]
+
+
 class Rewriter:
     """Runs a backend through the shared pipeline. Build one with :func:`rewrite.load_rewriter`."""
 
@@ -245,7 +254,8 @@ class Rewriter:
         if text == choice.text:
             return choice
         fs = check(text, channel=channel, critic=True).findings
-        if _penalty(fs) > _penalty(check(choice.text, channel=channel, critic=True).findings):
+        before = check(choice.text, channel=channel, critic=True).findings
+        if _penalty(_changed(fs, choice.text)) > _penalty(_changed(before, text)):
             return choice
         return _Choice(text, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
 
@@ -318,12 +328,15 @@ class Rewriter:
     def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
         """``choice`` after the rules' last say (:meth:`RulesBackend.touch_up`), when that changes
         it and the checker (with the critic) finds no more in the result."""
-        # Facts and keep spans masked, content words not: the families read 没得商量 and 能管 whole.
-        p = protect_for_model(choice.text, keep=keep, content=False)
+        # Facts masked, content words and keep spans not: the families read 没得商量, 能管 and a
+        # keep span such as 明天 (明天吧 → 您看明天可以吗？) whole; every keep span must come through.
+        p = protect_for_model(choice.text, content=False)
         touched = self.touch_up.touch_up(p.masked)  # type: ignore[union-attr]
         if touched == p.masked or placeholder_problems(touched, p.slots):
             return choice
         text = restore(touched, p.slots)
+        if any(text.count(k) < choice.text.count(k) for k in keep if k):
+            return choice
         # A reply that now ends by asking (您家漏水修好了吗？) needs no offer of more help after it.
         text = re.sub(r"(?<=[？?])请问还有什么可以帮您？$", "", text)
         return self._no_worse(choice, text, channel)

@@ -598,6 +598,35 @@ def test_the_rules_have_the_last_say_on_a_model_reply():
     assert load_rewriter("identity").rewrite("改明天吧").target == "改明天吧"
 
 
+def test_the_last_say_reads_keep_spans_and_keeps_them():
+    """A keep span (明天, 机场问讯) is read whole by the rules' last say, and comes through; a
+    clause the step only splits is not held against it (the critic hears 您流量老不够用的话 anew, as blame)."""
+    from rewrite.pipeline import Rewriter
+
+    class Model:
+        name = "model"
+
+        def __init__(self, reply):
+            self.reply = reply
+
+        def generate(self, chunks, *, n=1, channel="phone"):
+            return [[self.reply] for _ in chunks]
+
+    out = Rewriter(Model("您好，那边说车坏了，明天吧。"), RulesBackend(), touch_up=RulesBackend()).rewrite(
+        "那边说车坏了 明天吧", keep=["明天"]).target
+    assert "您看明天可以吗？" in out and "明天吧" not in out, out
+    out = Rewriter(Model("对不起，机场大巴不是我们的，打机场问讯。"), RulesBackend(), touch_up=RulesBackend()).rewrite(
+        "机场大巴不是我们的 打机场问讯", keep=["机场大巴", "机场问讯"]).target
+    assert "建议您拨打机场问讯咨询" in out and "机场大巴" in out, out
+    from rewrite.pipeline import _Choice
+
+    old = _Choice("您好，您流量老不够用的话换个大流量卡呗，59的有30G。", [], True, True)
+    split = "您好，您流量老不够用的话，建议您换个大流量卡，59的有30G。"
+    assert Rewriter._no_worse(old, split, "phone").text == split
+    worse = "您好，您流量老不够用的话，建议您换个大流量卡，别烦我了。"
+    assert Rewriter._no_worse(old, worse, "phone").text == old.text
+
+
 @pytest.mark.parametrize("draft, want", [
     # A bare instruction to go, bring or come asks (请您); 得去 says what is needed.
     ("卡被冻了 带身份证去柜台解", "卡被冻了，请您带身份证去柜台解锁"),  # 解 alone was judged clipped
@@ -698,6 +727,7 @@ def _touched(text: str) -> str:
     ("您好，工程师都说了是您家电路问题，跟空调没关系。", "经工程师检查，是您家电路问题", "可能"),
     ("好的，可能是路由器的问题，跟我们网络没关系，建议您重启。", "我们这边的网络是正常的", "没关系"),
     ("您好，退宽带要把光猫还回来，不还扣200押金啊。", "如未归还，将扣除200押金", "不还扣"),
+    ("非常抱歉，到付的运费需要您支付，否则只能退回给寄件人。", "到付的运费需要您支付", "请您"),  # 到付 is no going
     ("您好，可能是您自己把电源线拔了，插上试试。", "可能是电源线拔了", "自己把"),
     ("您好，应该是您自己把电源线拔了。", "您好，可能是电源线拔了", "应该可能"),
     ("非常抱歉，误机损失我们无法赔付，这个没法算。", "我们无法赔付。", "没法算"),
