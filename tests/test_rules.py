@@ -339,6 +339,10 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     out = load_rewriter("rules").rewrite("等着 我看下轨迹", channel="phone").target
     assert "轨迹。请不要挂机" in out or "请不要挂机" not in out, out
     assert "轨迹请" not in out
+    # An anonymised token ([订单x]) is no emoticon code ([微笑]): the close gets its full stop.
+    for engine in ("rules", "seq2seq"):
+        out = load_rewriter(engine).rewrite("已经发货了 单号[单号x]", channel="chat").target
+        assert "[单号x]。" in out and "[单号x]请" not in out, out
 
 
 @pytest.mark.parametrize("draft, want, gone", [
@@ -391,6 +395,7 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("你这个情况不归我们管 你打110吧", "建议您拨打110", "打110吧"),
     ("路由器是你自己买的 自己恢复出厂设置去", "您可以自行恢复出厂设置", "设置去"),
     ("你找一下订单", "您找一下订单", "联系"),  # looking for something is no referral
+    ("得先鉴定 是不是我们的责任还不好说", "是不是我们的责任", "是还"),  # 是不是 is no denial
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
     """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
@@ -571,9 +576,11 @@ def test_touch_up_applies_only_the_after_families():
     rules = RulesBackend()
     p = protect_for_model("非常抱歉，师傅今天来不了了，改明天吧，明天您几点在家。谢谢。")
     out = restore(rules.touch_up(p.masked), p.slots)
-    assert out == "非常抱歉，师傅今天来不了了，您看明天可以吗？明天您几点在家。谢谢。", out
+    assert out == "非常抱歉，师傅今天来不了了，您看明天可以吗？请问明天您几点在家？谢谢。", out
     for polished in ("您好，请您本人带身份证到营业厅办理。请问还有什么可以帮您？",
-                     "亲，已经发货了哦，请您放心", "好的 收到", "iPhone 15 Pro 有货吧"):
+                     "亲，已经发货了哦，请您放心", "好的 收到", "iPhone 15 Pro 有货吧",
+                     "您好，记得先登录，觉得等不及也值得等，请您看下午的通知，等下周再说。",
+                     "您好，几点到几点公告上有说明，检查下水管的事我们来安排。"):
         q = protect_for_model(polished)
         assert restore(rules.touch_up(q.masked), q.slots) == polished
     q = protect_for_model("订单20240517886明天到，运费12元，明天吧")
@@ -728,6 +735,12 @@ def _touched(text: str) -> str:
     ("好的，可能是路由器的问题，跟我们网络没关系，建议您重启。", "我们这边的网络是正常的", "没关系"),
     ("您好，退宽带要把光猫还回来，不还扣200押金啊。", "如未归还，将扣除200押金", "不还扣"),
     ("非常抱歉，到付的运费需要您支付，否则只能退回给寄件人。", "到付的运费需要您支付", "请您"),  # 到付 is no going
+    # Spoken shortcuts said in full: 得 (must) → 需要, 查下 → 查一下, a question asked as one.
+    ("对不起，电压不稳烧了您电视？得先鉴定。", "需要先鉴定", "得先"),
+    ("非常抱歉，重约得排3天。", "重约需要排3天", "得排"),
+    ("您好，兑的流量包已经到账了，您可以查下短信。", "查一下短信", "查下短信"),
+    ("非常抱歉，师傅今天来不了了，明天您几点在家。谢谢。", "请问明天您几点在家？", "在家。"),
+    ("您好，非常抱歉，快递放门口丢了不关物业的事，建议您联系快递。", "不属于物业的责任范围", "不关"),
     ("您好，可能是您自己把电源线拔了，插上试试。", "可能是电源线拔了", "自己把"),
     ("您好，应该是您自己把电源线拔了。", "您好，可能是电源线拔了", "应该可能"),
     ("非常抱歉，误机损失我们无法赔付，这个没法算。", "我们无法赔付。", "没法算"),

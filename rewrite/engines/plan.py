@@ -95,7 +95,8 @@ _GOOD_NEWS = re.compile(r"办好|修好|好了|成功|已(?:经)?为您|到账�
 #: A greeting that opens a reply (the apology goes after it).
 _GREETING = re.compile(r"^(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|[^，,。！!\s]{1,8}(?:您好|你好))[，,！!\s]+)+")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
-_END = re.compile(r"[。！？!?~～…\]）)]$|小编$|小沃$|小U$")
+# (a closing bracket ends an emoticon code, [微笑], never a masked token: [订单x] → [订单<EN1>])
+_END = re.compile(r"(?:[。！？!?~～…）)]|(?<![x>])\])$|小编$|小沃$|小U$")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 

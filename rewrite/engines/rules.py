@@ -179,7 +179,7 @@ _QUESTION_END = re.compile(r"(?:^|[。！？!?，,；;])(?:请问[^。！？!?�
 #: of it), a masked term (a ``keep`` span such as [呵呵] is one), a Weibo signature (小编, -小沃)
 #: or a closing bracket. A number, amount, phone number, code, date or time at the end gets its
 #: full stop (建议您拨打110。).
-_CLOSED_END = re.compile(r"(?:[~～)）\]]|<(?:EN|URL|EMAIL|ENT)\d+>|小编|小沃|小U|小二|客服)$")
+_CLOSED_END = re.compile(r"(?:[~～)）]|(?<![x>])\]|<(?:EN|URL|EMAIL|ENT)\d+>|小编|小沃|小U|小二|客服)$")
 
 
 def _finish(text: str) -> str:
