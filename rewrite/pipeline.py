@@ -137,6 +137,11 @@ _HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱
 
 #: A draft that speaks of a passing state (now, today, not yet, busy, still waiting): its refusal
 #: may be said to be temporary (暂时无法).
+#: An apology formula that opens a reply and says nothing more (非常抱歉，… but not 非常抱歉，让您久等了).
+_BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?!让您|给您带来|耽误|打扰)")
+#: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
+_SLIP = re.compile(r"晚了|来晚|迟了|久等|等了|耽误|搞错|弄错|错了|漏了|忘了|失误|没来|没去|不好意思|抱歉|对不起|"
+                   r"让您等|让你等|等这么|延误|慢了|坏了|故障|投诉")
 _TEMPORARY = re.compile(r"现在|目前|今天|今晚|当天|明天|这几天|这两天|这周|本周|最近|近期|还没|还在|正在|暂|排满|满了|没空|"
                         r"稍后|马上|一会|等|系统(?:维护|升级|故障|问题)|故障|抢修|检修|缺货|没货|断货|下周|月底前|之前")
 
@@ -323,6 +328,29 @@ class Rewriter:
             new = new[: -len(close_news)] + (close_bad or "")
         elif ends and close_bad and not re.search(r"理解|谅解|谢谢|感谢", new) and re.search(r"[。！!]$", new):
             new += close_bad
+        return Rewriter._no_worse(choice, new, channel)
+
+    @staticmethod
+    def _unapologetic(choice: _Choice, source: str, channel: str, ends: bool) -> _Choice:
+        """A reply that brings good news (登记好了, 修好了) and no bad news opens with a greeting, not a
+        bare apology, unless the draft owns a slip (来晚了, 久等, 搞错了): blind judges rejected
+        非常抱歉，登记好了，48小时内有人联系您。 as the wrong frame (an engine apologised for the
+        impatience it left out). Its close offers more help rather than thanks for the understanding."""
+        from rewrite.engines.plan import _GOOD_NEWS, _GREETING
+        from rewrite.norms.load import load_phrasebook
+
+        bare = load_phrasebook().bare
+        text = choice.text
+        greet = _GREETING.match(text)
+        at = greet.end() if greet else 0
+        sorry = _BARE_APOLOGY.match(text, at)
+        if bare is None or not sorry or not _GOOD_NEWS.search(text) or re.search(bare.bad_news, text) \
+                or _SLIP.search(source):
+            return choice
+        new = text[:at] + ("" if greet else "您好，") + text[sorry.end():]
+        if ends and bare.close_bad_news and bare.close_news and new.endswith(bare.close_bad_news) \
+                and not new.endswith(("？", "?")):
+            new = new[: -len(bare.close_bad_news)] + bare.close_news
         return Rewriter._no_worse(choice, new, channel)
 
     def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
@@ -563,6 +591,7 @@ class Rewriter:
             ranked[i] = [self._untemporary(ch, originals[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
             if positions[i][0]:
                 ranked[i] = [self._regretful(ch, channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
+                ranked[i] = [self._unapologetic(ch, originals[i], channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)
             self._load(self.touch_up)
             for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):

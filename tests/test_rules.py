@@ -634,6 +634,31 @@ def test_the_last_say_reads_keep_spans_and_keeps_them():
     assert Rewriter._no_worse(old, worse, "phone").text == old.text
 
 
+def test_good_news_gets_a_greeting_not_a_bare_apology():
+    """An engine's bare 非常抱歉 before good news becomes 您好 (its close offers help); where the draft
+    owns a slip (来晚了) or the news is bad, the apology stays."""
+    from rewrite.pipeline import Rewriter
+
+    class Model:
+        name = "model"
+
+        def __init__(self, reply):
+            self.reply = reply
+
+        def generate(self, chunks, *, n=1, channel="phone"):
+            return [[self.reply] for _ in chunks]
+
+    def run(reply, draft):
+        return Rewriter(Model(reply), RulesBackend(), touch_up=RulesBackend()).rewrite(draft, channel="chat").target
+
+    out = run("非常抱歉，登记好了，稍后有人联系您。感谢您的理解。", "登记好了 稍后有人联系你 别催")
+    assert out == "您好，登记好了，稍后有人联系您。请问还有什么可以帮您？", out
+    out = run("非常抱歉，师傅来晚了，已经修好了。感谢您的理解。", "师傅来晚了 已经修好了 别催")
+    assert out.startswith("非常抱歉"), out
+    out = run("非常抱歉，登记好了，但暂时无法上门。感谢您的理解。", "登记好了 但暂时无法上门 别催")
+    assert out.startswith("非常抱歉"), out
+
+
 @pytest.mark.parametrize("draft, want", [
     # A bare instruction to go, bring or come asks (请您); 得去 says what is needed.
     ("卡被冻了 带身份证去柜台解", "卡被冻了，请您带身份证去柜台解锁"),  # 解 alone was judged clipped
