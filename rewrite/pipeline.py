@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -360,7 +361,8 @@ class Rewriter:
         # keep span such as 明天 (明天吧 → 您看明天可以吗？) whole; every keep span must come through.
         p = protect_for_model(choice.text, content=False)
         touched = self.touch_up.touch_up(p.masked)  # type: ignore[union-attr]
-        if touched == p.masked or placeholder_problems(touched, p.slots):
+        # Every fact as often as before (补发2个 … 碎了2个: one placeholder, twice).
+        if touched == p.masked or Counter(PLACEHOLDER_RE.findall(touched)) != Counter(PLACEHOLDER_RE.findall(p.masked)):
             return choice
         text = restore(touched, p.slots)
         if any(text.count(k) < choice.text.count(k) for k in keep if k):

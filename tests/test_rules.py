@@ -580,7 +580,8 @@ def test_touch_up_applies_only_the_after_families():
     for polished in ("您好，请您本人带身份证到营业厅办理。请问还有什么可以帮您？",
                      "亲，已经发货了哦，请您放心", "好的 收到", "iPhone 15 Pro 有货吧",
                      "您好，记得先登录，觉得等不及也值得等，请您看下午的通知，等下周再说。",
-                     "您好，几点到几点公告上有说明，检查下水管的事我们来安排。"):
+                     "您好，几点到几点公告上有说明，检查下水管的事我们来安排。",
+                     "您好，您不要先交钱，只要先登录就行，我要交接一下，钥匙弄丢了也没关系。"):
         q = protect_for_model(polished)
         assert restore(rules.touch_up(q.masked), q.slots) == polished
     q = protect_for_model("订单20240517886明天到，运费12元，明天吧")
@@ -632,6 +633,10 @@ def test_the_last_say_reads_keep_spans_and_keeps_them():
     assert Rewriter._no_worse(old, split, "phone").text == split
     worse = "您好，您流量老不够用的话，建议您换个大流量卡，别烦我了。"
     assert Rewriter._no_worse(old, worse, "phone").text == old.text
+    # A number said twice is one placeholder, twice: the last say still applies.
+    rw = Rewriter(Model(""), RulesBackend(), touch_up=RulesBackend())
+    twice = _Choice("亲，杯子碎了2个？补发2个给您，单号晚点发您。", [], True, True)
+    assert rw._touched(twice, [], "chat").text == "亲，杯子碎了2个？补发2个给您，单号稍后发给您。"
 
 
 def test_good_news_gets_a_greeting_not_a_bare_apology():
@@ -766,6 +771,11 @@ def _touched(text: str) -> str:
     ("您好，兑的流量包已经到账了，您可以查下短信。", "查一下短信", "查下短信"),
     ("非常抱歉，师傅今天来不了了，明天您几点在家。谢谢。", "请问明天您几点在家？", "在家。"),
     ("您好，非常抱歉，快递放门口丢了不关物业的事，建议您联系快递。", "不属于物业的责任范围", "不关"),
+    ("非常抱歉，销户要先把欠的38.5交了，不然无法注销。", "销户需要先把欠的38.5交了，否则无法注销", "销户要先"),
+    ("您好，请您尽快弄一下，弄好了告诉我。", "请您尽快处理一下，处理好了告诉我", "弄"),
+    ("亲，补发2个给您，单号晚点发您。", "单号稍后发给您。", "晚点"),
+    ("您好，开好了发您邮箱。", "开好了发到您的邮箱", "发您"),
+    ("请您稍等，我给您查查怎么回事。", "我为您查一下怎么回事", "查查"),
     ("您好，可能是您自己把电源线拔了，插上试试。", "可能是电源线拔了", "自己把"),
     ("您好，应该是您自己把电源线拔了。", "您好，可能是电源线拔了", "应该可能"),
     ("非常抱歉，误机损失我们无法赔付，这个没法算。", "我们无法赔付。", "没法算"),
