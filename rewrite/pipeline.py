@@ -140,6 +140,8 @@ _HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱
 #: may be said to be temporary (暂时无法).
 #: An apology formula that opens a reply and says nothing more (非常抱歉，… but not 非常抱歉，让您久等了).
 _BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?!让您|给您带来|耽误|打扰)")
+#: The last sentence of a reply closes, asks or asks for something (…感谢您的理解。, …可以吗？, 麻烦您…).
+_HAS_CLOSE = re.compile(r"(?:谢谢|感谢|理解|谅解|再见|祝您|请问|麻烦您|请您|欢迎|放心|[？?吗])[^。！？!?]*[。！!？?~～]?$")
 #: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
 _SLIP = re.compile(r"晚了|来晚|迟了|久等|等了|耽误|搞错|弄错|错了|漏了|忘了|失误|没来|没去|不好意思|抱歉|对不起|"
                    r"让您等|让你等|等这么|延误|慢了|坏了|故障|投诉")
@@ -353,6 +355,23 @@ class Rewriter:
                 and not new.endswith(("？", "?")):
             new = new[: -len(bare.close_bad_news)] + bare.close_news
         return Rewriter._no_worse(choice, new, channel)
+
+    @staticmethod
+    def _closed(choice: _Choice, channel: str) -> _Choice:
+        """A reply that opens with regret for bad news (非常抱歉，流量月底清零，不结转。) and stops there
+        closes with thanks for the understanding, as the bare frame does: blind judges rejected such
+        replies as too curt (an engine's apology with no close). Not after a question, a request or
+        a close of its own."""
+        from rewrite.engines.plan import _GREETING
+        from rewrite.norms.load import load_phrasebook
+
+        bare = load_phrasebook().bare
+        text = choice.text
+        greet = _GREETING.match(text)
+        if bare is None or not bare.close_bad_news or not _BARE_APOLOGY.match(text, greet.end() if greet else 0) \
+                or not text.endswith("。") or _HAS_CLOSE.search(text) or not re.search(bare.bad_news, text):
+            return choice
+        return Rewriter._no_worse(choice, text + bare.close_bad_news, channel)
 
     def _touched(self, choice: _Choice, keep: Sequence[str], channel: str) -> _Choice:
         """``choice`` after the rules' last say (:meth:`RulesBackend.touch_up`), when that changes
@@ -594,6 +613,8 @@ class Rewriter:
             if positions[i][0]:
                 ranked[i] = [self._regretful(ch, channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
                 ranked[i] = [self._unapologetic(ch, originals[i], channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
+            if positions[i][1]:
+                ranked[i] = [self._closed(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)
             self._load(self.touch_up)
             for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):

@@ -664,6 +664,22 @@ def test_good_news_gets_a_greeting_not_a_bare_apology():
     assert out.startswith("非常抱歉"), out
 
 
+def test_regret_for_bad_news_gets_its_close():
+    """An engine's 非常抱歉，<bad news>。 that stops there gets 感谢您的理解。; a reply that asks, or
+    has a close, or brings no bad news, does not."""
+    from rewrite.pipeline import Rewriter, _Choice
+
+    for text, want in [
+        ("非常抱歉，流量月底清零，无法结转。", "非常抱歉，流量月底清零，无法结转。感谢您的理解。"),
+        ("非常抱歉，流量月底清零，无法结转，您看可以吗？", None),
+        ("非常抱歉，流量月底清零，无法结转，还请您谅解。", None),
+        ("非常抱歉，流量已经到账了。", None),
+        ("您好，流量月底清零，无法结转。", None),
+    ]:
+        got = Rewriter._closed(_Choice(text, [], True, True), "chat").text
+        assert got == (want or text), got
+
+
 @pytest.mark.parametrize("draft, want", [
     # A bare instruction to go, bring or come asks (请您); 得去 says what is needed.
     ("卡被冻了 带身份证去柜台解", "卡被冻了，请您带身份证去柜台解锁"),  # 解 alone was judged clipped
