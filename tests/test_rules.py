@@ -395,6 +395,9 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("你这个情况不归我们管 你打110吧", "建议您拨打110", "打110吧"),
     ("路由器是你自己买的 自己恢复出厂设置去", "您可以自行恢复出厂设置", "设置去"),
     ("你找一下订单", "您找一下订单", "联系"),  # looking for something is no referral
+    # An absolute promise loses the absolute, never the commitment (预计会到 was judged a changed decision).
+    ("师傅单子太多了 今天肯定到", "今天会到", "预计"),
+    ("换了路由器网速肯定能到1000M", "网速能到1000M", "肯定"),
     ("得先鉴定 是不是我们的责任还不好说", "是不是我们的责任", "是还"),  # 是不是 is no denial
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
