@@ -416,8 +416,9 @@ def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone
     ("我帮您查一下", "我帮您查一下"),  # the agent's own action is no instruction
     ("您再说一下", "您再说一下"),
     ("都说一下", "都说一下"),
-    # Contradicting the customer becomes an offer to check (委婉否认法); agreement stays.
-    ("您想多了 系统很稳定", "我马上为您核实一下，系统很稳定"),
+    # Contradicting the customer becomes empathy before the facts (an offer to check beside a firm
+    # answer was judged invented); agreement stays.
+    ("您想多了 系统很稳定", "我理解您的担心，系统很稳定"),
     ("不存在多收", "目前暂未查到多收的情况，我马上为您核实一下"),
     ("这个没错，您说得对", "这个没错，您说得对"),
     # 你自己弄的 says who caused it (blame), never "handle it yourself" (was 您可以自行处理的).
