@@ -173,12 +173,18 @@ def is_word_segmented(text: str) -> bool:
     return gaps > 0 and len(_WORD_GAP.findall(_PAUSE.sub("", text))) >= 0.6 * gaps
 
 
+_OPENING_INTERJECTION = re.compile(r"^((?:嗯+|恩+|喂+|哦+|噢+|啊+|呃+|额+|唉+|哎+|那个(?=\s+[你您我]))(?:\s+(?:嗯+|恩+|喂+|哦+))*)\s+(?=[\u4e00-\u9fff])")
+
+
 def unsegment(text: str) -> str:
     """A segmented transcript as one would type it: word gaps closed ("嗯 改签 要 收" → "嗯改签要收"),
     the pause mark ``_`` made a comma; spaces around Latin words and between numbers stay."""
     lead = re.match(r"^\s*", text).group(0)
     trail = re.search(r"\s*$", text).group(0)
     body = _PAUSE.sub("，", text.strip())
+    # An interjection that opens the turn is a pause of its own: 嗯 改签 → 嗯，改签 (never 嗯改签,
+    # which the particle rules no longer see as a word of its own).
+    body = _OPENING_INTERJECTION.sub(r"\1，", body)
     return lead + _WORD_GAP.sub("", body) + trail
 
 

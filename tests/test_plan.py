@@ -216,7 +216,9 @@ def test_word_segmented_transcripts_are_recognised_and_joined():
 
     seg = "嗯 改签 要 收 手续费 的 _ 这 是 规定 你 不 改 就 算了 "
     assert is_word_segmented(seg)
-    assert unsegment(seg) == "嗯改签要收手续费的，这是规定你不改就算了 "
+    assert unsegment(seg) == "嗯，改签要收手续费的，这是规定你不改就算了 "  # an opening 嗯 is a pause of its own
+    assert unsegment("这个 套餐 不能 退") == "这个套餐不能退"  # a demonstrative is no interjection
+    assert unsegment("那个 您 楼上 漏水") == "那个，您楼上漏水"
     # Latin words, spaced numbers and ordinary replies are not transcripts, and keep their spaces.
     assert unsegment("可以 在 医保 服务平台 App 上 办 电话 138 1234 5678") == "可以在医保服务平台 App 上办电话138 1234 5678"
     for text in ("您好，这是App Store的订单", "亲 在的 有什么可以帮您", "iPhone 15 Pro Max 256G 有货"):
