@@ -142,6 +142,8 @@ _HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱
 _BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?!让您|给您带来|耽误|打扰)")
 #: The last sentence of a reply closes, asks or asks for something (…感谢您的理解。, …可以吗？, 麻烦您…).
 _HAS_CLOSE = re.compile(r"(?:谢谢|感谢|理解|谅解|再见|祝您|请问|麻烦您|请您|欢迎|放心|[？?吗])[^。！？!?]*[。！!？?~～]?$")
+#: 非常抱歉，<an echoed question>？<the answer>: the apology, the echo and the rest.
+_APOLOGY_THEN_ECHO = re.compile(r"^(?P<sorry>(?:非常抱歉|很抱歉|抱歉|对不起)[，,])(?P<echo>[^，,。！？!?]{2,16}[？?])(?P<rest>[^，,。！？!?].+)$")
 #: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
 _SLIP = re.compile(r"晚了|来晚|迟了|久等|等了|耽误|搞错|弄错|错了|漏了|忘了|失误|没来|没去|不好意思|抱歉|对不起|"
                    r"让您等|让你等|等这么|延误|慢了|坏了|故障|投诉")
@@ -332,6 +334,17 @@ class Rewriter:
         elif ends and close_bad and not re.search(r"理解|谅解|谢谢|感谢", new) and re.search(r"[。！!]$", new):
             new += close_bad
         return Rewriter._no_worse(choice, new, channel)
+
+    @staticmethod
+    def _echo_first(choice: _Choice, channel: str) -> _Choice:
+        """The customer's question, echoed, goes before the apology, as the rules frame it
+        (装机改到周六？非常抱歉，周六排满了): of 85 judged replies that opened 非常抱歉，<echo>？, blind
+        judges accepted 9 (19 called the frame wrong); of 8 that put the echo first, 5. Not for the
+        agent's own question (请问…吗？)."""
+        m = _APOLOGY_THEN_ECHO.match(choice.text)
+        if not m or re.search(r"请问|吗|您是否|是不是|对吗|可以|好吗|(?:没|没有|呢|么|不)[？?]$", m.group("echo")):
+            return choice
+        return Rewriter._no_worse(choice, m.group("echo") + m.group("sorry") + m.group("rest"), channel)
 
     @staticmethod
     def _unapologetic(choice: _Choice, source: str, channel: str, ends: bool) -> _Choice:
@@ -613,6 +626,7 @@ class Rewriter:
             if positions[i][0]:
                 ranked[i] = [self._regretful(ch, channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
                 ranked[i] = [self._unapologetic(ch, originals[i], channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
+                ranked[i] = [self._echo_first(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
             if positions[i][1]:
                 ranked[i] = [self._closed(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)

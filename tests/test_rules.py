@@ -685,6 +685,21 @@ def test_regret_for_bad_news_gets_its_close():
         assert got == (want or text), got
 
 
+def test_the_customers_echoed_question_goes_before_the_apology():
+    """非常抱歉，装机改到周六？周六排满了 → 装机改到周六？非常抱歉，周六排满了; the agent's own
+    question (付了没？, 请问…吗？) keeps its place."""
+    from rewrite.pipeline import Rewriter, _Choice
+
+    for text, want in [
+        ("非常抱歉，装机改到周六？周六排满了，最早下周二。", "装机改到周六？非常抱歉，周六排满了，最早下周二。"),
+        ("非常抱歉，付了没？我这边没看到钱。", None),
+        ("非常抱歉，请问您付成功了吗？我这边没看到钱。", None),
+        ("非常抱歉，周六排满了，最早下周二。", None),
+    ]:
+        got = Rewriter._echo_first(_Choice(text, [], True, True), "chat").text
+        assert got == (want or text), got
+
+
 @pytest.mark.parametrize("draft, want", [
     # A bare instruction to go, bring or come asks (请您); 得去 says what is needed.
     ("卡被冻了 带身份证去柜台解", "卡被冻了，请您带身份证去柜台解锁"),  # 解 alone was judged clipped
@@ -801,6 +816,7 @@ def _touched(text: str) -> str:
     ("亲，非常抱歉，发票开过一次了，不能重复开，弄丢了是您自己的事。感谢您的理解。", "不能重复开。感谢", "自己的事"),
     ("您好，显示已签收，可能是放驿站了吧。", "可能是放驿站了。", "吧"),
     ("您好，合约还有4个月，现在拆需要交违约金，合同是您自己签的。", "现在拆需要交违约金。", "签的"),
+    ("非常抱歉，电费发票在网上国网app自己开，我们无法寄。", "您可以在网上国网app自行开，暂不提供邮寄服务", "自己"),
     ("您好，销卡前先把欠款还清，还有56.8没还。", "销卡前需要先把欠款还清", "前先"),
     ("您好，点播密码默认是000000，自己没改过就是这个。", "如果您没有改过就是这个", "自己"),
     ("核实下身份，麻烦您逐项告诉我。", "核实一下身份", "核实下"),
