@@ -587,7 +587,8 @@ def test_touch_up_applies_only_the_after_families():
                      "您好，几点到几点公告上有说明，检查下水管的事我们来安排。",
                      "您好，您不要先交钱，只要先登录就行，我要交接一下，钥匙弄丢了也没关系。",
                      "您好，事实上下午有空，其实下周可以，请您出门前先关好门窗。",
-                     "好的，我找师傅去，稍后给您回电。"):
+                     "好的，我找师傅去，稍后给您回电。",
+                     "空调不制冷可能是用户自己开错模式了。"):
         q = protect_for_model(polished)
         assert restore(rules.touch_up(q.masked), q.slots) == polished
     q = protect_for_model("订单20240517886明天到，运费12元，明天吧")
