@@ -399,7 +399,7 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("师傅单子太多了 今天肯定到", "今天会到", "预计"),
     ("换了路由器网速肯定能到1000M", "网速能到1000M", "肯定"),
     ("得先鉴定 是不是我们的责任还不好说", "是不是我们的责任", "是还"),  # 是不是 is no denial
-    ("楼上漏水是邻居之间的事情 物业这边管不了", "物业这边暂时无法处理", "物业我们"),
+    ("楼上漏水是邻居之间的事情 物业这边管不了", "物业这边无法处理", "物业我们"),
 ])
 def test_refusals_commands_and_shirking_get_whole_words(rules, draft, want, gone):
     """verb+不了 becomes 暂时无法 + a whole verb (never 暂时无法赔); 您得 becomes 需要您; 自己出 and
