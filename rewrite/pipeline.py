@@ -142,6 +142,8 @@ _HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱
 _BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?!让您|给您带来|耽误|打扰)")
 #: The last sentence of a reply closes, asks or asks for something (…感谢您的理解。, …可以吗？, 麻烦您…).
 _HAS_CLOSE = re.compile(r"(?:谢谢|感谢|理解|谅解|再见|祝您|请问|麻烦您|请您|欢迎|放心|[？?吗])[^。！？!?]*[。！!？?~～]?$")
+#: A Weibo @mention that opens a draft.
+_MENTION = re.compile(r"^@[^\s，,。！!@]{1,20}")
 #: 非常抱歉，<an echoed question>？<the answer>: the apology, the echo and the rest.
 _APOLOGY_THEN_ECHO = re.compile(r"^(?P<sorry>(?:非常抱歉|很抱歉|抱歉|对不起)[，,])(?P<echo>[^，,。！？!?]{2,16}[？?])(?P<rest>[^，,。！？!?].+)$")
 #: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
@@ -334,6 +336,22 @@ class Rewriter:
         elif ends and close_bad and not re.search(r"理解|谅解|谢谢|感谢", new) and re.search(r"[。！!]$", new):
             new += close_bad
         return Rewriter._no_worse(choice, new, channel)
+
+    @staticmethod
+    def _mention_first(choice: _Choice, source: str) -> _Choice:
+        """A Weibo reply that opens with @name keeps it first: an engine's 很抱歉，@name 您好，… becomes
+        @name 您好，很抱歉，… (judged the wrong frame), and a second greeting after it goes."""
+        m = _MENTION.match(source)
+        text = choice.text
+        if not m or text.startswith(m.group(0)) or m.group(0) not in text:
+            return choice
+        at = text.index(m.group(0))
+        greeting = r"^[，,\s]*(?:您好|你好)[，,！!\s]*"
+        before = re.sub(greeting, "", text[:at]).rstrip("，, ")
+        after = re.sub(greeting, "", text[at + len(m.group(0)):]).lstrip("，, ")
+        rest = "，".join(x for x in (before, after) if x)
+        new = f"{m.group(0)} 您好，{rest}" if rest else m.group(0)
+        return _Choice(new, choice.findings, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
 
     @staticmethod
     def _echo_first(choice: _Choice, channel: str) -> _Choice:
@@ -627,6 +645,7 @@ class Rewriter:
                 ranked[i] = [self._regretful(ch, channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
                 ranked[i] = [self._unapologetic(ch, originals[i], channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
                 ranked[i] = [self._echo_first(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
+                ranked[i] = [self._mention_first(ch, originals[i]) for ch in ranked[i][:n]] + ranked[i][n:]
             if positions[i][1]:
                 ranked[i] = [self._closed(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)

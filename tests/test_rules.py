@@ -689,6 +689,20 @@ def test_regret_for_bad_news_gets_its_close():
         assert got == (want or text), got
 
 
+def test_a_weibo_mention_stays_first():
+    """@name opens the reply, before any apology, with one greeting after it."""
+    from rewrite.pipeline import Rewriter, _Choice
+
+    for text, src, want in [
+        ("很抱歉，@一只小橙子_ 您好，您家信号弱是楼层太高。", "@一只小橙子_ 您好 您家信号弱是楼层太高", "@一只小橙子_ 您好，很抱歉，您家信号弱是楼层太高。"),
+        ("您好，@小鱼，您好，超重收费合理合规。", "@小鱼 您好 超重收费合理合规", "@小鱼 您好，超重收费合理合规。"),
+        ("@小鱼，退款已经到账了。", "@小鱼 退款已经到账了", None),
+        ("您好，退款已经到账了。", "退款已经到账了", None),
+    ]:
+        got = Rewriter._mention_first(_Choice(text, [], True, True), src).text
+        assert got == (want or text), got
+
+
 def test_the_customers_echoed_question_goes_before_the_apology():
     """非常抱歉，装机改到周六？周六排满了 → 装机改到周六？非常抱歉，周六排满了; the agent's own
     question (付了没？, 请问…吗？) keeps its place."""
@@ -835,6 +849,8 @@ def _touched(text: str) -> str:
     ("非常抱歉，没有补偿，您找老天爷去吧。", "没有补偿。", "老天爷"),
     ("非常抱歉，健康告知是您勾的，现在说不知道没用。", "健康告知是您勾的。", "解释清楚"),
     ("非常抱歉，去年一年出了三次，来回运费由您承担。", "去年一年出了三次，来回运费", "请您"),
+    ("您好，您家信号弱是楼层太高，建议自己开WiFi通话。", "建议您开WiFi通话", "自己"),
+    ("对不起，多出来的38块是流量超了，自己开热点给电脑用自己不清楚吗，系统不会乱扣的。", "自己开热点给电脑用，系统", "清楚"),
     ("您好，销卡前先把欠款还清，还有56.8没还。", "销卡前需要先把欠款还清", "前先"),
     ("您好，点播密码默认是000000，自己没改过就是这个。", "如果您没有改过就是这个", "自己"),
     ("核实下身份，麻烦您逐项告诉我。", "核实一下身份", "核实下"),
