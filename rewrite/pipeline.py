@@ -360,7 +360,7 @@ class Rewriter:
         judges accepted 9 (19 called the frame wrong); of 8 that put the echo first, 5. Not for the
         agent's own question (请问…吗？)."""
         m = _APOLOGY_THEN_ECHO.match(choice.text)
-        if not m or re.search(r"请问|吗|您是否|是不是|对吗|可以|好吗|(?:没|没有|呢|么|不)[？?]$", m.group("echo")):
+        if not m or re.search(r"请问|吗|您是否|是不是|对吗|可以|好吗|确定|有没有|会不会|难道|怎么|(?:没|没有|呢|么|不)[？?]$", m.group("echo")):
             return choice
         return Rewriter._no_worse(choice, m.group("echo") + m.group("sorry") + m.group("rest"), channel)
 

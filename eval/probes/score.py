@@ -24,12 +24,18 @@ def table(folder: Path) -> list[str]:
     verdict = {r["key"]: r["verdict"] for r in map(json.loads, open(folder / "judgments.jsonl", encoding="utf-8"))}
     counts: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
     for r in map(json.loads, open(folder / "outputs.jsonl", encoding="utf-8")):
-        counts[(r.get("set", "test"), r["version"])][(kind[r["id"]], verdict[judgment_key(r["draft"], r["output"])])] += 1
-    lines = ["| set | version | judged acceptable | offending | terse | fine |", "| --- | --- | --- | --- | --- | --- |"]
+        # A reply no judge has seen yet (a version run for reading, not measured) is counted apart.
+        v = verdict.get(judgment_key(r["draft"], r["output"]), "unjudged")
+        counts[(r.get("set", "test"), r["version"])][(kind[r["id"]], v)] += 1
+    lines = ["| set | version | judged acceptable | offending | terse | fine | unjudged |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for (s, ver), c in counts.items():
-        ok, n = sum(c[(k, "ok")] for k in KINDS), sum(c.values())
+        ok = sum(c[(k, "ok")] for k in KINDS)
+        n = sum(c[(k, v)] for k in KINDS for v in ("ok", "bad"))
+        un = sum(c[(k, "unjudged")] for k in KINDS)
         cells = " | ".join(f"{c[(k, 'ok')]}/{c[(k, 'ok')] + c[(k, 'bad')]}" for k in KINDS)
-        lines.append(f"| {s} | {ver} | {ok}/{n} ({100 * ok / n:.1f} %) | {cells} |")
+        share = f"{100 * ok / n:.1f} %" if n else "–"
+        lines.append(f"| {s} | {ver} | {ok}/{n} ({share}) | {cells} | {un} |")
     return lines
 
 
