@@ -143,7 +143,7 @@ _BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?
 #: The last sentence of a reply closes, asks or asks for something (…感谢您的理解。, …可以吗？, 麻烦您…).
 _HAS_CLOSE = re.compile(r"(?:谢谢|感谢|理解|谅解|再见|祝您|请问|麻烦您|请您|欢迎|放心|[？?吗])[^。！？!?]*[。！!？?~～]?$")
 #: A Weibo @mention that opens a draft.
-_MENTION = re.compile(r"^@[^\s，,。！!@]{1,20}")
+_MENTION = re.compile(r"^(?:回复@[^\s，,。！!@：:]{1,20}[：:]|@[^\s，,。！!@]{1,20})")
 #: 非常抱歉，<an echoed question>？<the answer>: the apology, the echo and the rest.
 _APOLOGY_THEN_ECHO = re.compile(r"^(?P<sorry>(?:非常抱歉|很抱歉|抱歉|对不起)[，,])(?P<echo>[^，,。！？!?]{2,16}[？?])(?P<rest>[^，,。！？!?].+)$")
 #: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
@@ -350,7 +350,10 @@ class Rewriter:
         before = re.sub(greeting, "", text[:at]).rstrip("，, ")
         after = re.sub(greeting, "", text[at + len(m.group(0)):]).lstrip("，, ")
         rest = "，".join(x for x in (before, after) if x)
-        new = f"{m.group(0)} 您好，{rest}" if rest else m.group(0)
+        if m.group(0).endswith(("：", ":")):  # 回复@name：… takes no greeting of its own
+            new = m.group(0) + rest
+        else:
+            new = f"{m.group(0)} 您好，{rest}" if rest else m.group(0)
         return _Choice(new, choice.findings, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
 
     @staticmethod

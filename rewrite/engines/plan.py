@@ -93,7 +93,7 @@ _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
 #: Good news in a reply (挂失已经办好了, 修好了): a dropped clause earns it no apology.
 _GOOD_NEWS = re.compile(r"办好|修好|好了|成功|已(?:经)?为您|到账了|已经到了|已送达|已(?:经)?发货")
 #: A greeting that opens a reply (the apology goes after it).
-_GREETING = re.compile(r"^(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|@[^\s，,。！!@]{1,20}|[^，,。！!\s@]{1,8}(?:您好|你好))[，,！!\s]+)+")
+_GREETING = re.compile(r"^(?:回复@[^：:\s，,]{1,20}[：:]\s*(?:(?:您好|你好)[，,！!\s]*)?|(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|@[^\s，,。！!@]{1,20}|[^，,。！!\s@]{1,8}(?:您好|你好))[，,！!\s]+)+)")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
 # (a closing bracket ends an emoticon code, [微笑], never a masked token: [订单x] → [订单<EN1>])
 _END = re.compile(r"(?:[。！？!?~～…）)]|(?<![x>])\])$|小编$|小沃$|小U$")
