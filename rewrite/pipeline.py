@@ -10,6 +10,7 @@ A backend implements only its generation step on masked chunks. Everything else 
 """
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections import Counter
@@ -182,6 +183,23 @@ def _penalty(findings: Sequence[Finding]) -> float:
     return sum(_SEVERITY_WEIGHT.get(f.severity, 1.0) for f in findings)
 
 
+def _heard(text: str, channel: str) -> list[Finding]:
+    """The checker's findings (rules and critic) for a finished reply, remembered: the post-steps
+    (regret, thanks, the rules' last say…) each weigh a reply against the one before it, and most
+    of them see the same text. Keyed by the norms in use, so an edited prompts folder is heard."""
+    import os
+
+    return list(_heard_cached(text, channel, os.environ.get("REWRITE_PROMPTS_DIR", ""),
+                              os.environ.get("REWRITE_CRITIC_DIR", "")))
+
+
+@functools.lru_cache(maxsize=2048)
+def _heard_cached(text: str, channel: str, prompts: str, critic: str) -> tuple[Finding, ...]:
+    from rewrite.norms.checker import check
+
+    return tuple(check(text, channel=channel, critic=True).findings)
+
+
 def _changed(findings: Sequence[Finding], other: str) -> list[Finding]:
     """``findings`` less the critic's on wording that ``other`` carries too: when a step only splits
     a clause (您流量老不够用的话换个大流量卡呗 → 您流量老不够用的话，建议您换个大流量卡), the critic
@@ -265,8 +283,8 @@ class Rewriter:
 
         if text == choice.text:
             return choice
-        fs = check(text, channel=channel, critic=True).findings
-        before = check(choice.text, channel=channel, critic=True).findings
+        fs = _heard(text, channel)
+        before = _heard(choice.text, channel)
         if _penalty(_changed(fs, choice.text)) > _penalty(_changed(before, text)):
             return choice
         return _Choice(text, fs, choice.ok, choice.fallback, choice.why, choice.via, choice.framed)
@@ -451,6 +469,7 @@ class Rewriter:
         n = max(1, min(int(n), 8))
         self._load(self.backend)
         t0 = time.perf_counter()
+        _heard_cached.cache_clear()  # shared by the post-steps of this call only (and never across timed calls)
         loading = self.load_ms
         sources = [validate_draft(d, self.max_chars) for d in drafts]
         keeps = list(keep) if keep is not None else [[] for _ in sources]
