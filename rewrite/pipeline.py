@@ -337,7 +337,8 @@ class Rewriter:
         text = choice.text
         if bare is None or _APOLOGY.search(text) or _GOOD_NEWS.search(text) or not re.search(bare.bad_news, text):
             return choice
-        if text.startswith(("温馨提", "我再为您", "好的")) or "提前准备齐全" in text or text.rstrip().endswith(("？", "?")):
+        asks = text.rstrip().endswith(("？", "?")) and not (bare.close_news and text.endswith(bare.close_news))
+        if text.startswith(("温馨提", "我再为您", "好的")) or "提前准备齐全" in text or asks:
             return choice
         if getattr(detect_scenario(_view(text)), "id", None) in NEUTRAL_SCENARIOS:
             return choice
@@ -658,7 +659,16 @@ class Rewriter:
                 for ch in choices:
                     unique.setdefault(ch.text, ch)
                 ranked[i] = list(unique.values())
-        for i in (i for i, b in enumerate(bare) if b and ranked[i]):  # only the n choices a reply can use
+        # The frame for a bare draft, and for a rewritten one left with no courtesy word at all once
+        # its offending clauses went (您这个诉求上个月就回复过了…，再打多少次也是一样的结果 →
+        # 您这个诉求上个月就回复过了…。 was judged too curt).
+        from rewrite.engines.plan import _GREETING, has_courtesy
+
+        def unopened(text: str) -> bool:
+            return not has_courtesy(text) and not _GREETING.match(text) and not text.startswith(("温馨提", "好的"))
+
+        for i in (i for i, b in enumerate(bare) if ranked[i] and (b or (
+                self.guard_fine and not fine[i] and positions[i][0] and unopened(ranked[i][0].text)))):  # only the n choices a reply can use
             ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
         for i in (i for i in range(len(flat)) if self.guard_fine and not fine[i] and ranked[i]):
             ranked[i] = [self._unheld(ch, originals[i], flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]

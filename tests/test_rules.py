@@ -693,6 +693,14 @@ def test_regret_for_bad_news_gets_its_close():
         assert got == (want or text), got
 
 
+def test_a_rewritten_reply_left_without_courtesy_gets_its_frame():
+    """Once its offending clause goes, a reply with no courtesy word and no greeting left gets the
+    frame of a bare reply (seen on fresh13: …结论是符合规定。 was judged too curt)."""
+    out = load_rewriter("seq2seq").rewrite(
+        "您这个诉求上个月就回复过了，工单号GZ2405180331，结论是符合规定，再打多少次也是一样的结果", channel="chat").target
+    assert out.startswith(("您好", "非常抱歉")) and "GZ2405180331" in out and "一样" not in out, out
+
+
 def test_a_weibo_mention_stays_first():
     """@name opens the reply, before any apology, with one greeting after it."""
     from rewrite.pipeline import Rewriter, _Choice
@@ -898,6 +906,8 @@ def _touched(text: str) -> str:
     ("非常抱歉，家属代办无法办理，您让我怎么给您破例？", "家属代办无法办理。", "破例"),
     ("亲，非常抱歉，少了一份可乐，给您退3块，这点小事至于投诉吗？", "给您退3块。", "至于"),
     ("取消费就5块，司机都到楼下等了6分钟了，扣您不冤吧。", "等了6分钟了。", "不冤"),
+    # Seen on fresh13 after it measured the engine: 问多少遍 is no referral.
+    ("非常抱歉，挂失补卡必须本人来网点办，电话里无法办理，您问多少遍都一样。", "电话里无法办理。", "咨询"),
     ("亲，请您放心，明天会到，小编保证！小编", "明天会到！小编", "保证"),
     ("您好，今天下午五点前会到账，到不了您再打过来找我。", "如果未能按时到达，您再打过来找我", "无法送达"),
     ("入住时间下午两点，您十一点到只能等着，大堂有沙发。", "您十一点到需要稍作等候", "只能请您"),
