@@ -55,7 +55,8 @@ def _draft_offences(text: str) -> list:
     model = load_critic()
     standard = phrasebook_clauses()
     # Judged with 你 already folded to 您: an address the rewrite fixes is not an offence that survives.
-    return [v for v in judge(model, text.replace("你", "您")) if v.label != "ok" and v.text not in standard] if model is not None else []
+    return [v for v in judge(model, text.replace("你", "您")) if v.label != "ok" and v.text not in standard
+            and re.search(r"[\u4e00-\u9fff]", v.text)] if model is not None else []
 
 
 def _surviving(offences: Sequence, text: str) -> list:

@@ -204,3 +204,14 @@ def test_typo_findings_and_the_typo_tidy_up_agree():
         assert fix_typos(text) == text, text
     two = "谢谢您的配和，有问题在联系我们"  # two typos: each finding suggests its own fix
     assert [f.suggestions for f in find(two) if f.rule_id == "typo.common"] == [("配合",), ("再",)]
+
+
+def test_the_critic_never_hears_tone_in_a_clause_without_words():
+    """A clause of emoji, digits or Latin letters has no words to hear a tone in: 😀😀 was heard as
+    impatience, and the default engine dropped it and apologised (非常抱歉，您好。)."""
+    from rewrite import load_rewriter
+
+    found = check("😀😀 你好", critic=True).findings
+    assert not any(f.source == "model" and "😀" in f.text for f in found), found
+    out = load_rewriter("seq2seq").rewrite("😀😀 你好").target
+    assert "😀😀" in out and "抱歉" not in out, out

@@ -213,6 +213,8 @@ def critic_findings(text: str, *, channel: str | None = None, directory: Path | 
     for v in judge(model, text):
         if v.label == "ok" or v.text in standard:  # a phrasebook phrasing is the norm itself
             continue
+        if not _HAN.search(v.text):  # 😀😀, OK, 12345: no words, no tone to hear
+            continue
         cat = cats.get(v.label, {})
         sugg = [t for sid in cat.get("phrasebook", []) for t, chans in phrases.get(sid, [])
                 if channel is None or not chans or channel in chans][:2]
