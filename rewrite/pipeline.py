@@ -666,7 +666,8 @@ class Rewriter:
         from rewrite.engines.plan import _GREETING, has_courtesy
 
         def unopened(text: str) -> bool:
-            return not has_courtesy(text) and not _GREETING.match(text) and not text.startswith(("温馨提", "好的"))
+            return not has_courtesy(text) and not _GREETING.match(text) and \
+                not text.startswith(("温馨提", "好的", "您好", "你好", "亲"))
 
         for i in (i for i, b in enumerate(bare) if ranked[i] and (b or (
                 self.guard_fine and not fine[i] and positions[i][0] and unopened(ranked[i][0].text)))):  # only the n choices a reply can use
