@@ -138,8 +138,6 @@ _HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱
                            r"(?<=[。！？])请不要挂机[，,]?谢谢[！!。]?$|[，,]请不要挂机[，,]?谢谢[！!。]?$")
 
 
-#: A draft that speaks of a passing state (now, today, not yet, busy, still waiting): its refusal
-#: may be said to be temporary (暂时无法).
 #: An apology formula that opens a reply and says nothing more (非常抱歉，… but not 非常抱歉，让您久等了).
 _BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?!让您|给您带来|耽误|打扰)")
 #: The last sentence of a reply closes, asks or asks for something (…感谢您的理解。, …可以吗？, 麻烦您…).
@@ -151,6 +149,8 @@ _APOLOGY_THEN_ECHO = re.compile(r"^(?P<sorry>(?:非常抱歉|很抱歉|抱歉|�
 #: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
 _SLIP = re.compile(r"晚了|来晚|迟了|久等|等了|耽误|搞错|弄错|错了|漏了|忘了|失误|没来|没去|不好意思|抱歉|对不起|"
                    r"让您等|让你等|等这么|延误|慢了|坏了|故障|投诉")
+#: A draft that speaks of a passing state (now, today, not yet, busy, still waiting): its refusal
+#: may be said to be temporary (暂时无法).
 _TEMPORARY = re.compile(r"现在|目前|今天|今晚|当天|明天|这几天|这两天|这周|本周|最近|近期|还没|还在|正在|暂|排满|满了|没空|"
                         r"稍后|马上|一会|等|系统(?:维护|升级|故障|问题)|故障|抢修|检修|缺货|没货|断货|下周|月底前|之前")
 
@@ -199,6 +199,16 @@ def _heard_cached(text: str, channel: str, prompts: str, critic: str) -> tuple[F
     from rewrite.norms.checker import check
 
     return tuple(check(text, channel=channel, critic=True).findings)
+
+
+def _unopened(text: str) -> bool:
+    """Whether a reply has no courtesy word and no greeting at all: the frame for a bare draft, and
+    for a rewritten one left like that once its offending clauses went (您这个诉求上个月就回复过了…，
+    再打多少次也是一样的结果 → 您这个诉求上个月就回复过了…。 was judged too curt)."""
+    from rewrite.engines.plan import _GREETING, has_courtesy
+
+    return not has_courtesy(text) and not _GREETING.match(text) and \
+        not text.startswith(("温馨提", "好的", "您好", "你好", "亲"))
 
 
 def _changed(findings: Sequence[Finding], other: str) -> list[Finding]:
@@ -280,8 +290,6 @@ class Rewriter:
     def _no_worse(choice: _Choice, text: str, channel: str) -> _Choice:
         """``choice`` with ``text`` in its place, unless the checker (with the critic) finds more in
         ``text`` than in the reply it replaces."""
-        from rewrite.norms.checker import check
-
         if text == choice.text:
             return choice
         fs = _heard(text, channel)
@@ -660,32 +668,28 @@ class Rewriter:
                 for ch in choices:
                     unique.setdefault(ch.text, ch)
                 ranked[i] = list(unique.values())
-        # The frame for a bare draft, and for a rewritten one left with no courtesy word at all once
-        # its offending clauses went (您这个诉求上个月就回复过了…，再打多少次也是一样的结果 →
-        # 您这个诉求上个月就回复过了…。 was judged too curt).
-        from rewrite.engines.plan import _GREETING, has_courtesy
-
-        def unopened(text: str) -> bool:
-            return not has_courtesy(text) and not _GREETING.match(text) and \
-                not text.startswith(("温馨提", "好的", "您好", "你好", "亲"))
+        # The frame for a bare draft, and for a rewritten one left unopened (:func:`_unopened`).
+        def each(i: int, step) -> None:
+            """``step`` on each of the n choices a reply can use (the rest stay as they are)."""
+            ranked[i] = [step(ch) for ch in ranked[i][:n]] + ranked[i][n:]
 
         for i in (i for i, b in enumerate(bare) if ranked[i] and (b or (
-                self.guard_fine and not fine[i] and positions[i][0] and unopened(ranked[i][0].text)))):  # only the n choices a reply can use
-            ranked[i] = [self._framed(ch, flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
+                self.guard_fine and not fine[i] and positions[i][0] and _unopened(ranked[i][0].text)))):
+            each(i, lambda ch: self._framed(ch, flat_keep[i], channel, positions[i]))
         for i in (i for i in range(len(flat)) if self.guard_fine and not fine[i] and ranked[i]):
-            ranked[i] = [self._unheld(ch, originals[i], flat_keep[i], channel, positions[i]) for ch in ranked[i][:n]] + ranked[i][n:]
-            ranked[i] = [self._untemporary(ch, originals[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
+            each(i, lambda ch: self._unheld(ch, originals[i], flat_keep[i], channel, positions[i]))
+            each(i, lambda ch: self._untemporary(ch, originals[i], channel))
             if positions[i][0]:
-                ranked[i] = [self._regretful(ch, channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
-                ranked[i] = [self._unapologetic(ch, originals[i], channel, positions[i][1]) for ch in ranked[i][:n]] + ranked[i][n:]
-                ranked[i] = [self._echo_first(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
-                ranked[i] = [self._mention_first(ch, originals[i]) for ch in ranked[i][:n]] + ranked[i][n:]
+                each(i, lambda ch: self._regretful(ch, channel, positions[i][1]))
+                each(i, lambda ch: self._unapologetic(ch, originals[i], channel, positions[i][1]))
+                each(i, lambda ch: self._echo_first(ch, channel))
+                each(i, lambda ch: self._mention_first(ch, originals[i]))
             if positions[i][1]:
-                ranked[i] = [self._closed(ch, channel) for ch in ranked[i][:n]] + ranked[i][n:]
+                each(i, lambda ch: self._closed(ch, channel))
         if self.touch_up is not None:  # the rules' last say on every chunk rewritten or framed (after the frame: its commas bound the clauses)
             self._load(self.touch_up)
             for i in (i for i in range(len(flat)) if (not fine[i] or bare[i]) and ranked[i]):
-                ranked[i] = [self._touched(ch, flat_keep[i], channel) for ch in ranked[i][:n]] + ranked[i][n:]
+                each(i, lambda ch: self._touched(ch, flat_keep[i], channel))
         for i in (i for i in range(len(flat)) if positions[i][1] and ranked[i] and not fine[i]):
             for ch in ranked[i][:n]:
                 moved = _signature_last(ch.text, originals[i])
