@@ -189,7 +189,7 @@ def unsegment(text: str) -> str:
 
 
 #: A Weibo helpdesk signature closing a reply (…感谢您的理解。小编).
-_SIGNATURE = re.compile(r"[，,。\s]*((?:——|—|--)?\s*(?:小编|小沃|小U))$")
+_SIGNATURE = re.compile(r"[，,。\s]*((?:——|—|--)?\s*(?:小编|小沃|小U)|[\[【](?:小编|小沃|小U)[\]】])$")
 
 
 def split_signature(text: str) -> tuple[str, str]:

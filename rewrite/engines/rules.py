@@ -37,6 +37,14 @@ _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
 _TRAILING = re.compile(r"[，,、；;：:\s]+$")
 _GAP = re.compile(r"(?<=[\u4e00-\u9fff>])[ \t\u3000]+(?=[\u4e00-\u9fff<])")
 _AFTER_MARK = re.compile(r"([？！?!])[，,。]+")
+#: A Weibo mention that opens the reply (@name, 回复@name：): a name no step may rewrite.
+_MENTION = re.compile(r"^(?:回复)?@[^\s，,。！!@：:]{1,20}[：:]?")
+
+
+def _mention(text: str) -> list[tuple[int, int]]:
+    """The span of the mention that opens ``text`` (frozen for every step but the tidy-up)."""
+    m = _MENTION.match(text)
+    return [m.span()] if m else []
 _FRAME_CORE = re.compile(r"[，,。！？!?、；;：:\s]+")
 
 
@@ -279,7 +287,7 @@ class RulesBackend:
         placeholders come back exactly once each."""
         comp = _compiled(self.prompts)
         slots = _placeholders(text)
-        frozen: list[tuple[int, int]] = []
+        frozen = _mention(text)
         given = text
         for step_id, rx, repl in comp.after:
             tidy = step_id.startswith(("punct.", "tidy."))  # these also reach what an earlier step wrote
@@ -303,7 +311,7 @@ class RulesBackend:
         if not body:
             return text
         polished = _is_polished(body, channel, self.prompts)
-        frozen: list[tuple[int, int]] = []  # spans written by earlier steps
+        frozen = _mention(body)  # spans written by earlier steps, and an opening @mention
         for step_id, rx, repl in comp.steps:
             tidy = step_id.startswith(("punct.", "tidy."))  # these also reach text earlier steps wrote
             if polished and not tidy:
