@@ -1102,6 +1102,7 @@ def test_last_say_families_on_a_finished_reply(reply, want, gone):
     "师傅下午修好，再断您直接找我。", "请问您有什么问题？", "您的电脑可以找维修点检测。", "我们这边会跟您说明清楚。",
     "请您先把材料准备齐全。", "您可以找一下订单。", "这个跟线路有关系。", "您好，麻烦您明天下午再来。", "请您看一下保单号。",
     "这个需要等通知。", "屏幕保修一年。", "商家会为您开发票。", "请问您收到了吗？",
+    "运费险是您自己没勾选的吗？",
 ])
 def test_last_say_families_leave_fine_replies_alone(reply):
     assert _touched(reply) == reply
