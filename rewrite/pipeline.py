@@ -19,7 +19,8 @@ from typing import Sequence
 
 from rewrite.errors import InvalidDraftError
 from rewrite.protect import PLACEHOLDER_RE, Protected, placeholder_problems, protect_for_model, restore
-from rewrite.text import MAX_DRAFT_CHARS, chunk_text, diff_pieces, is_word_segmented, unsegment, validate_draft
+from rewrite.text import (MAX_DRAFT_CHARS, chunk_text, diff_edits, diff_pieces, is_word_segmented, unsegment,
+                          validate_draft)
 from rewrite.engines import Backend
 from rewrite.types import Finding, RewriteResult
 
@@ -483,8 +484,13 @@ class Rewriter:
         loading = self.load_ms
         sources = [validate_draft(d, self.max_chars) for d in drafts]
         keeps = list(keep) if keep is not None else [[] for _ in sources]
+        # A word-segmented transcript ("那个 快递 显示 签收 了 ， 您 自己 去 找 找") is read, judged and
+        # rewritten from its joined text: with the gaps, no rule and no critic hears a word of it, and
+        # the engines read every space as a clause break. Even a fine one comes back joined (judges
+        # read the gaps as garbled). The identity engine (guard_fine off) returns the draft as it is.
+        texts = [unsegment(src) if self.guard_fine and is_word_segmented(src) else src for src in sources]
         chunked: list[list[Protected]] = [
-            [protect_for_model(c, keep=k) for c in chunk_text(src)] for src, k in zip(sources, keeps)
+            [protect_for_model(c, keep=k) for c in chunk_text(t)] for t, k in zip(texts, keeps)
         ]
         flat = [p for chunks in chunked for p in chunks]
         positions = [(j == 0, j == len(chunks) - 1) for chunks in chunked for j in range(len(chunks))]
@@ -501,15 +507,7 @@ class Rewriter:
         bare = [self.guard_fine and is_bare(p.source) for p in flat]
         todo = [i for i, f in enumerate(fine) if not f]
         originals = [p.source for p in flat]
-        # A word-segmented transcript ("嗯 改签 要 收 手续费 的") that needs rewriting is rewritten from
-        # its joined text: the engines read every space as a clause break and would put a comma there.
         flat_keep = [k for chunks, k in zip(chunked, keeps) for _ in chunks]
-        for i in todo if self.guard_fine else ():  # identity returns the draft as it is
-            if is_word_segmented(flat[i].source):
-                joined = unsegment(flat[i].source)
-                flat[i] = protect_for_model(joined, keep=flat_keep[i])
-                heard = {v.text for v in offences[i]}
-                offences[i] = offences[i] + [v for v in _draft_offences(joined) if v.text not in heard]
         got = (
             self.backend.generate(
                 [flat[i].masked for i in todo], n=max(n, 4), channel=channel,
@@ -700,7 +698,7 @@ class Rewriter:
 
         results: list[RewriteResult] = []
         pos = 0
-        for src, chunks in zip(sources, chunked):
+        for src, text, chunks in zip(sources, texts, chunked):
             mine = ranked[pos : pos + len(chunks)]
             given = originals[pos : pos + len(chunks)]  # the draft's own chunks (before any joining)
             pos += len(chunks)
@@ -723,6 +721,8 @@ class Rewriter:
                 notes.append(f"{self.backend.name} 的候选未通过检查（{whys}），该部分改用{how}。")
             if any(ch.framed for ch in best):
                 notes.append("回复缺少礼貌用语：补上了问候或致歉、标点与结束语，原有字词不变。")
+            if text != src:
+                notes.append("草稿是分词转写稿（词与词之间有空格）：已按连写后的文字检查与改写。")
             if _only_formulas(target) and _says_something(src):
                 notes.append("改写后只剩礼貌用语：草稿里的话（指责、推诿或不耐烦，不能发给客户）都已删去。"
                              "请补充要告诉客户的事实或处理办法后再发送。")
@@ -730,8 +730,10 @@ class Rewriter:
                 RewriteResult(
                     source=src,
                     target=target,
-                    # per chunk: bounded work, and the chunks already align source and target
-                    edits=diff_pieces([(g, ch.text) for g, ch in zip(given, best)]),
+                    # per chunk: bounded work, and the chunks already align source and target (a
+                    # joined transcript's chunks are of its joined text: its edits are whole-text)
+                    edits=diff_pieces([(g, ch.text) for g, ch in zip(given, best)]) if text == src
+                    else diff_edits(src, target),
                     findings_before=check(src, channel=channel, critic=True).findings,
                     findings_after=check(target, channel=channel).findings,
                     backend=self.backend.name,

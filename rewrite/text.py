@@ -163,11 +163,22 @@ _WORD_GAP = re.compile(r"(?<=[\u4e00-\u9fff])[ \u3000]+(?=[\u4e00-\u9fff\d])|(?<
 _PAUSE = re.compile(r"\s+_\s+")
 
 
+#: Spaces around a full-width mark in such transcripts ("超重 3公斤 ， 每 公斤"): the mark is no word.
+_MARK_GAP = re.compile(r"[ \u3000]*([，。！？、；：])[ \u3000]*")
+
+
 def is_word_segmented(text: str) -> bool:
     """Whether ``text`` reads like a word-segmented transcript ("嗯 改签 要 收 手续费 的"): at least
-    five space-separated words, averaging at most three characters, most gaps between Chinese."""
-    words = [w for w in text.split() if w != "_"]
+    five space-separated words, averaging at most three characters, most gaps between Chinese.
+    A full-width mark set off by spaces ("退订 ， 下 月") counts as neither a word nor a gap; at
+    least a fifth of the words are one character long."""
+    text = _MARK_GAP.sub(r"\1", text)
+    words = [w for w in re.split(r"[\s，。！？、；：]+", text) if w and w != "_"]
     if len(words) < 5 or sum(len(w) for w in words) / len(words) > 3.0:
+        return False
+    # A segmenter splits off 的/了/是/你…; clauses typed with a space for each pause seldom leave a
+    # character alone ("收到 已处理 明天上门 谢谢 再见" is no transcript and stays as it is).
+    if sum(len(w) == 1 for w in words) < 0.2 * len(words):
         return False
     gaps = len(re.findall(r"[ \u3000]+", _PAUSE.sub("", text.strip())))
     return gaps > 0 and len(_WORD_GAP.findall(_PAUSE.sub("", text))) >= 0.6 * gaps
@@ -181,7 +192,7 @@ def unsegment(text: str) -> str:
     the pause mark ``_`` made a comma; spaces around Latin words and between numbers stay."""
     lead = re.match(r"^\s*", text).group(0)
     trail = re.search(r"\s*$", text).group(0)
-    body = _PAUSE.sub("，", text.strip())
+    body = _MARK_GAP.sub(r"\1", _PAUSE.sub("，", text.strip()))
     # An interjection that opens the turn is a pause of its own: 嗯 改签 → 嗯，改签 (never 嗯改签,
     # which the particle rules no longer see as a word of its own).
     body = _OPENING_INTERJECTION.sub(r"\1，", body)
