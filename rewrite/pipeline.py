@@ -88,6 +88,15 @@ def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
     return all(f.rule_id.startswith(("particle.", "typo.")) and f.severity == "low" for f in find(text, channel=channel))
 
 
+def _joined_if_offending(text: str, channel: str) -> str:
+    """``text``, or its joined form (:func:`~rewrite.text.unsegment`) when it is a word-segmented
+    transcript in which something offends once the words are joined."""
+    if not is_word_segmented(text):
+        return text
+    joined = unsegment(text)
+    return text if _is_fine(joined, channel, _draft_offences(joined)) else joined
+
+
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
 _DANGLING = tuple("，,、；;：:")
 #: Why a chunk got no candidate at all, for a backend that does not say (``empty_reason``).
@@ -484,11 +493,12 @@ class Rewriter:
         loading = self.load_ms
         sources = [validate_draft(d, self.max_chars) for d in drafts]
         keeps = list(keep) if keep is not None else [[] for _ in sources]
-        # A word-segmented transcript ("那个 快递 显示 签收 了 ， 您 自己 去 找 找") is read, judged and
-        # rewritten from its joined text: with the gaps, no rule and no critic hears a word of it, and
-        # the engines read every space as a clause break. Even a fine one comes back joined (judges
-        # read the gaps as garbled). The identity engine (guard_fine off) returns the draft as it is.
-        texts = [unsegment(src) if self.guard_fine and is_word_segmented(src) else src for src in sources]
+        # A word-segmented transcript ("那个 快递 显示 签收 了 ， 您 自己 去 找 找") is judged from its
+        # joined text (with the gaps no rule and no critic hears a word of it) and, when something in
+        # it offends, rewritten from that text (the engines read every space as a clause break). A fine
+        # one stays as it was typed: judges accept a polite transcript with its gaps. The identity
+        # engine (guard_fine off) returns the draft as it is.
+        texts = [_joined_if_offending(src, channel) if self.guard_fine else src for src in sources]
         chunked: list[list[Protected]] = [
             [protect_for_model(c, keep=k) for c in chunk_text(t)] for t, k in zip(texts, keeps)
         ]

@@ -171,14 +171,14 @@ def is_word_segmented(text: str) -> bool:
     """Whether ``text`` reads like a word-segmented transcript ("嗯 改签 要 收 手续费 的"): at least
     five space-separated words, averaging at most three characters, most gaps between Chinese.
     A full-width mark set off by spaces ("退订 ， 下 月") counts as neither a word nor a gap; at
-    least a fifth of the words are one character long."""
+    least a fifth of the words are one Chinese character long."""
     text = _MARK_GAP.sub(r"\1", text)
     words = [w for w in re.split(r"[\s，。！？、；：]+", text) if w and w != "_"]
     if len(words) < 5 or sum(len(w) for w in words) / len(words) > 3.0:
         return False
     # A segmenter splits off 的/了/是/你…; clauses typed with a space for each pause seldom leave a
     # character alone ("收到 已处理 明天上门 谢谢 再见" is no transcript and stays as it is).
-    if sum(len(w) == 1 for w in words) < 0.2 * len(words):
+    if sum(bool(re.fullmatch(r"[\u4e00-\u9fff]", w)) for w in words) < 0.2 * len(words):
         return False
     gaps = len(re.findall(r"[ \u3000]+", _PAUSE.sub("", text.strip())))
     return gaps > 0 and len(_WORD_GAP.findall(_PAUSE.sub("", text))) >= 0.6 * gaps
