@@ -90,11 +90,17 @@ def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
 
 def _joined_if_offending(text: str, channel: str) -> str:
     """``text``, or its joined form (:func:`~rewrite.text.unsegment`) when it is a word-segmented
-    transcript in which something offends once the words are joined."""
+    transcript that would not come back as typed: something offends once the words are joined, or
+    the gapped text itself is not fine or is bare (an engine would read each gap as a comma:
+    嗯 已 退订 ， 下 月 生效 → 好的，已，退订，下，月，生效)."""
     if not is_word_segmented(text):
         return text
+    from rewrite.engines.plan import is_bare
+
     joined = unsegment(text)
-    return text if _is_fine(joined, channel, _draft_offences(joined)) else joined
+    kept = _is_fine(joined, channel, _draft_offences(joined)) and _is_fine(text, channel, _draft_offences(text)) \
+        and not is_bare(text)
+    return text if kept else joined
 
 
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
