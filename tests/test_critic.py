@@ -269,3 +269,22 @@ def test_the_critic_abstains_on_an_acknowledgement_that_no_rule_faults():
         assert critic_abstains(text) and not check(text, critic=True).findings, text
     # a rule finding keeps the critic in (不知道); and a longer text is always judged
     assert not critic_abstains("不知道") and not critic_abstains("你签了字的")
+
+
+def test_priming_a_batch_gives_each_text_the_verdicts_it_gets_alone():
+    """The pipeline judges every chunk of a batch in one pass (``prime``) and reads the verdicts back
+    from the memo: each text gets the labels it gets when judged alone, a text is judged once, and
+    an emptied memo is refilled on demand."""
+    model = C.load_critic()
+    assert model is not None
+    texts = ["你自己去营业厅问吧，我不知道", "您好，您的订单已经发出，预计明天送达。", "急也没用，等着吧", "好的"]
+    model.memo.clear()
+    alone = [[(v.text, v.label) for v in C.judge(model, t)] for t in texts]
+    model.memo.clear()
+    primed = C.prime(model, texts + texts[:1])  # a repeated text is judged once
+    assert len(primed) == len(texts) and set(model.memo) == set(texts)
+    assert [[(v.text, v.label) for v in C.judge(model, t)] for t in texts] == alone
+    assert [[(v.text, v.label) for v in p] for p in primed] == alone
+    assert C.prime(model, texts) == []  # nothing left to judge
+    model.memo.clear()
+    assert [(v.text, v.label) for v in C.judge(model, texts[0])] == alone[0]

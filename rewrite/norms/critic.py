@@ -23,7 +23,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -157,6 +157,9 @@ class CriticModel:
     config: dict[str, Any]
     threshold: float
     hash: str
+    #: Verdicts already given, per text (:func:`judge`, :func:`prime`); the pipeline empties it at
+    #: the start of each call, so no timed call is helped by an earlier one.
+    memo: dict[str, list] = field(default_factory=dict, repr=False, compare=False)
 
     def probs(self, pairs: Sequence[tuple[str, str]], *, cascade: bool = True):
         """``(n, len(LABELS))`` probabilities for ``(clause, context)`` pairs: the encoder's, mixed
@@ -271,21 +274,45 @@ def contexts(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
     return [text if f else stripped for f in frames]
 
 
+#: The most texts :attr:`CriticModel.memo` holds before it is emptied.
+MEMO_MAX = 4096
+
+
 def judge(model: CriticModel, text: str) -> list[ClauseVerdict]:
     """One verdict per clause of ``text``, each in its :func:`contexts`. A clause is flagged when
     ``p(ok) < threshold``; its label is then the most probable category and its confidence
-    ``1 - p(ok)``."""
-    spans = clause_spans(text)
-    probs = model.probs([(text[s:e], ctx) for (s, e), ctx in zip(spans, contexts(text, spans))])
-    out = []
-    for (s, e), p in zip(spans, probs):
-        p_ok = float(p[0])
-        if p_ok < model.threshold:
-            k = int(p[1:].argmax()) + 1
-            out.append(ClauseVerdict(s, e, text[s:e], LABELS[k], 1.0 - p_ok, p_ok))
-        else:
-            out.append(ClauseVerdict(s, e, text[s:e], "ok", p_ok, p_ok))
-    return out
+    ``1 - p(ok)``. A text judged before (since the memo was last emptied) is not judged again."""
+    got = model.memo.get(text)
+    return list(got if got is not None else prime(model, [text])[0])
+
+
+def prime(model: CriticModel, texts: Sequence[str]) -> list[list[ClauseVerdict]]:
+    """Judge every text of ``texts`` not judged yet, all their clauses in one pass of the model
+    (a batch's chunks at once, where one call per chunk paid the model's overhead each time), and
+    remember the verdicts; returns the verdicts of the texts judged now, in order."""
+    todo = list(dict.fromkeys(t for t in texts if t not in model.memo))
+    if not todo:
+        return []
+    if len(model.memo) + len(todo) > MEMO_MAX:
+        model.memo.clear()
+    spans = [clause_spans(t) for t in todo]
+    pairs = [(t[s:e], ctx) for t, sp in zip(todo, spans) for (s, e), ctx in zip(sp, contexts(t, sp))]
+    probs = model.probs(pairs) if pairs else []
+    k = 0
+    judged = []
+    for t, sp in zip(todo, spans):
+        out = []
+        for s, e in sp:
+            p_ok = float(probs[k][0])
+            if p_ok < model.threshold:
+                lab = int(probs[k][1:].argmax()) + 1
+                out.append(ClauseVerdict(s, e, t[s:e], LABELS[lab], 1.0 - p_ok, p_ok))
+            else:
+                out.append(ClauseVerdict(s, e, t[s:e], "ok", p_ok, p_ok))
+            k += 1
+        model.memo[t] = out
+        judged.append(out)
+    return judged
 
 
 # ----------------------------------------------------------------------------- loading
