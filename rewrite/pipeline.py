@@ -587,9 +587,6 @@ class Rewriter:
             fb_cands = self.fallback.generate(
                 [flat[i].masked for i in need_fb], n=2, channel=channel, **_position_kw(self.fallback, fb_pos)
             )
-            if critic is not None:  # the fallback's candidates, judged in one pass
-                prime(critic, [_finished(restore(c, flat[i].slots), positions[i][1] and self.guard_fine)
-                               for i, cs in zip(need_fb, fb_cands) for c in dict.fromkeys(cs)])
             last: list[list[str]] | None = None
             empty_why = getattr(self.backend, "empty_reason", NO_CANDIDATE)
             for k, (i, cs) in enumerate(zip(need_fb, fb_cands)):
