@@ -103,6 +103,39 @@ def _joined_if_offending(text: str, channel: str) -> str:
     return text if kept else joined
 
 
+#: An FAQ entry: an optional 【常见问题】 tag, the question (问：…？ or a bare question), then 答：.
+_FAQ = re.compile(r"^(?P<head>\s*(?:【[^】\n]{1,12}】)?\s*(?:问[：:]\s*)?[^\n？?]{2,80}[？?]\s*答[：:]\s*)(?P<answer>\S.*)$", re.S)
+#: What a conversation's reply opens or closes with and an FAQ answer does not.
+_FAQ_OPENING = re.compile(r"^(?:您好|你好|好的|亲)[，,！!\s]*")
+_FAQ_CLOSING = re.compile(r"[，,。\s]*(?:请问还有什么可以帮您|请问还有其他可以帮您的吗|请问有什么可以帮您)[？?]?$")
+
+
+def _faq_split(draft: str) -> tuple[str, str] | None:
+    """``(head, answer)`` of an FAQ entry ("问：可以带宠物入住吗？答：不可以。"), else None: the
+    question is no reply to rewrite (问： came back 请问有什么可以帮您？：)."""
+    m = _FAQ.match(draft)
+    return (m.group("head"), m.group("answer")) if m else None
+
+
+def _faq_result(draft: str, head: str, res: RewriteResult, channel: str) -> RewriteResult:
+    """``res`` (the answer's rewrite) as the whole entry's: the question as typed before it, and
+    no greeting or offer of more help in the answer."""
+    from rewrite.norms.checker import check
+
+    def whole(answer: str) -> str:
+        body = _FAQ_CLOSING.sub("。", _FAQ_OPENING.sub("", answer))
+        return head + (body if body.strip("。") else answer)
+
+    target = whole(res.target)
+    return RewriteResult(
+        source=draft, target=target, edits=diff_edits(draft, target),
+        findings_before=check(draft, channel=channel, critic=True).findings,
+        findings_after=check(target, channel=channel).findings,
+        backend=res.backend, ms=res.ms, alternatives=[whole(a) for a in res.alternatives], channel=res.channel,
+        fallback=res.fallback, notes=res.notes + ["常见问题条目：问题原样保留，只改写了答案。"],
+    )
+
+
 #: A reply must not stop on these ("你好" → "您好，" reads as cut off).
 _DANGLING = tuple("，,、；;：:")
 #: Why a chunk got no candidate at all, for a backend that does not say (``empty_reason``).
@@ -487,7 +520,23 @@ class Rewriter:
         channel: str = "phone",
         keep: Sequence[Sequence[str]] | None = None,
     ) -> list[RewriteResult]:
-        """Rewrite many drafts; the backend sees all their chunks as one batch."""
+        """Rewrite many drafts; the backend sees all their chunks as one batch.
+
+        An FAQ entry (问：…？答：…) keeps its question as typed and has its answer rewritten alone,
+        without the greeting or the offer of more help that a conversation gets (:func:`_faq_split`)."""
+        split = [_faq_split(d) if self.guard_fine and isinstance(d, str) else None for d in drafts]
+        inner = [sp[1] if sp else d for sp, d in zip(split, drafts)]
+        results = self._rewrite_batch(inner, n=n, channel=channel, keep=keep)
+        return [_faq_result(d, sp[0], r, channel) if sp else r for d, sp, r in zip(drafts, split, results)]
+
+    def _rewrite_batch(
+        self,
+        drafts: Sequence[str],
+        *,
+        n: int = 1,
+        channel: str = "phone",
+        keep: Sequence[Sequence[str]] | None = None,
+    ) -> list[RewriteResult]:
         from rewrite.norms.checker import check  # late: keeps `import rewrite` light
 
         if channel not in CHANNELS:

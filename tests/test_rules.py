@@ -415,6 +415,11 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("宽带账号多少？装机地址发一下。", "麻烦您提供一下装机地址", "装机麻烦您"),
     ("理赔您直接找定损员，他电话138 1276 4409", "138 1276 4409", "138，1276"),
     ("短信里面写了的，页面上也写了的", "短信里面有相关说明，页面上有相关说明", "也上有"),
+    ("系统不可能会出错", "系统一般不会出错", "不会会"),
+    ("课程已经开课超过三分之一，退费不可能", "无法退费", "不太可能"),
+    ("带身份证自己去柜台领，别再打电话来问了", "带身份证去柜台领", "您可以去"),
+    ("发票自己去网上营业厅打，别再打电话来问了", "发票您可以去网上营业厅打", "请您发票"),
+    ("不赔就是不赔，别再来问。", "不赔", "问。"),
     ("逾期了会上征信，谁让你没按时还呢？最低还款都没还", "会上征信，最低", "征信？"),
     ("保养预约满了，下周再说吧", "您看下周可以吗？", "下周。"),
     ("候补能不能成功谁也说不准，您问我我问谁去", "目前还无法确定", "去。"),
@@ -1124,3 +1129,24 @@ def test_a_finished_check_gets_no_request_to_wait(rules):
     for draft in ("帮你查了 没问题", "我看了 已经发货了"):
         assert "稍等" not in rules.rewrite(draft, channel="phone").target, draft
     assert rules.rewrite("等下 我查查你那条线", channel="phone").target.startswith("请您稍等")
+
+
+def test_an_faq_entry_keeps_its_question_and_rewrites_its_answer_alone():
+    """问：… came back 请问有什么可以帮您？：… and the answer's 别再来问 left 问。 (fresh16, fresh17): the
+    question is no reply; the answer is rewritten alone, without a conversation's greeting or offer."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("rules")
+    res = rw.rewrite("问：投诉后多久有结果？答：看承办部门，催也没用，办结了自然会短信通知。", channel="chat")
+    assert res.target.startswith("问：投诉后多久有结果？答：") and "催也没用" not in res.target, res.target
+    assert "请问" not in res.target.split("答：", 1)[1] and not res.target.endswith("？"), res.target
+    assert any("常见问题" in n for n in res.notes), res.notes
+    # The edits still turn the draft into the reply.
+    out, pos = [], 0
+    for e in res.edits:
+        out.append(res.source[pos:e.src_start] + e.after)
+        pos = e.src_end
+    assert "".join(out) + res.source[pos:] == res.target
+    tag = rw.rewrite("【常见问题】定期存款能否提前支取？答：可以。提前支取部分按支取日活期利率计息。").target
+    assert tag.startswith("【常见问题】定期存款能否提前支取？答：可以。"), tag
+    assert not rw.rewrite("你确定吗？").target.startswith("你确定吗？")  # no 答：, no FAQ
