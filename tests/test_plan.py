@@ -141,6 +141,16 @@ def test_a_generated_clause_that_invents_garbles_or_turns_a_question_into_a_clai
     assert clause_coverage("今天肯定到", "预计今天可以送到") == 1.0  # 肯定 is meant to go
 
 
+def test_a_generated_greeting_or_sign_off_never_stands_in_for_a_clause():
+    """The whole-reply model answered 现在来问？ with 您好，我在的，请问现在为您遇到了什么问题？ and 别再问了
+    with 请问还有其他需要帮助的吗？…再见 (fresh13, fresh12): inside a reply such a clause reads absurd."""
+    gen = _FixedGenerator(["您好，我在的，请问现在为您遇到了什么问题", "请问还有其他需要帮助的吗？如果没有，感谢您的来电，再见"])
+    pb = PlanBackend(generator=gen)
+    text, plans = pb.plan_chunk("年费<AMT1>是因为您没刷满<NUM1> 现在来问", channel="phone")
+    assert gen.calls and "我在的" not in text and "再见" not in text, text
+    assert not any("生成模型改写" in p.why for p in plans)
+
+
 def test_generator_candidate_that_loses_a_placeholder_is_refused():
     gen = _FixedGenerator(["请您稍等"])
     pb = PlanBackend(generator=gen)

@@ -84,6 +84,8 @@ MAX_UNREPAIRED_DROP_CHARS = 20
 _PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩]+(?=[\s，,。！？]|$)|[哦噢](?=[\s，,。！？~～]|$)|(?<=[\u4e00-\u9fff])[哦噢](?=[\u4e00-\u9fff])")
 _NI = re.compile(r"(?<!迷)你(?!们)")
 _STOCK_OFFER = "请问还有什么可以帮您"
+#: What opens or closes a conversation, never a clause's rewrite (:meth:`PlanBackend._generate`).
+_CONVERSATION_FORMULA = re.compile(r"您好|你好|我在的|请问(?:还)?有(?:什么|其他)|需要帮助|再见|来电|客服同事|为您服务|很高兴")
 # No offer of help is added after a deflection: all 54 blind judgments of replies carrying
 # 我可以帮您联系相关部门 (or the rules' old 我为您联系相关部门处理) were 不可用, 30 of them for an
 # invented promise and 30 for a sentence it broke.
@@ -448,6 +450,10 @@ class PlanBackend:
             if _NEGATION.search(clause) and not _NEGATION.search(c):
                 continue
             if content_coverage(_view(clause), _view(c)) < MIN_CLAUSE_COVERAGE:
+                continue
+            # A greeting, a sign-off or the offer of help in place of a clause inside a reply (现在来问？
+            # → 您好，我在的，请问现在为您遇到了什么问题？; 别再问了 → 请问还有其他需要帮助的吗？…再见) reads absurd.
+            if _CONVERSATION_FORMULA.search(c) and not _CONVERSATION_FORMULA.search(clause):
                 continue
             if strict and (clause_coverage(clause, _view(c)) < MIN_CLAUSE_GEN_COVERAGE or garbled(clause, c)
                            or invents(clause, _view(c))):
