@@ -526,17 +526,12 @@ class Rewriter:
         without the greeting or the offer of more help that a conversation gets (:func:`_faq_split`)."""
         split = [_faq_split(d) if self.guard_fine and isinstance(d, str) else None for d in drafts]
         inner = [sp[1] if sp else d for sp, d in zip(split, drafts)]
-        results = self._rewrite_batch(inner, n=n, channel=channel, keep=keep)
+        results = self._rewrite_batch(inner, n, channel, keep)
         return [_faq_result(d, sp[0], r, channel) if sp else r for d, sp, r in zip(drafts, split, results)]
 
-    def _rewrite_batch(
-        self,
-        drafts: Sequence[str],
-        *,
-        n: int = 1,
-        channel: str = "phone",
-        keep: Sequence[Sequence[str]] | None = None,
-    ) -> list[RewriteResult]:
+    def _rewrite_batch(self, drafts: Sequence[str], n: int, channel: str,
+                       keep: Sequence[Sequence[str]] | None) -> list[RewriteResult]:
+        """:meth:`rewrite_batch` for drafts that are replies (an FAQ entry's answer alone)."""
         from rewrite.norms.checker import check  # late: keeps `import rewrite` light
 
         if channel not in CHANNELS:
