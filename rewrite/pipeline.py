@@ -127,12 +127,14 @@ def _faq_result(draft: str, head: str, res: RewriteResult, channel: str) -> Rewr
         return head + (body if body.strip("。") else answer)
 
     target = whole(res.target)
+    # The frame a bare answer got is mostly what an FAQ entry leaves out: no note about adding it.
+    notes = [x for x in res.notes if not (x.startswith("回复缺少礼貌用语") and target != head + res.target)]
     return RewriteResult(
         source=draft, target=target, edits=diff_edits(draft, target),
         findings_before=check(draft, channel=channel, critic=True).findings,
         findings_after=check(target, channel=channel).findings,
         backend=res.backend, ms=res.ms, alternatives=[whole(a) for a in res.alternatives], channel=res.channel,
-        fallback=res.fallback, notes=res.notes + ["常见问题条目：问题原样保留，只改写了答案。"],
+        fallback=res.fallback, notes=notes + ["常见问题条目：问题原样保留，只改写了答案，不加问候与结束语。"],
     )
 
 

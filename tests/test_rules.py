@@ -1183,6 +1183,9 @@ def test_an_faq_entry_keeps_its_question_and_rewrites_its_answer_alone():
     assert res.target.startswith("问：投诉后多久有结果？答：") and "催也没用" not in res.target, res.target
     assert "请问" not in res.target.split("答：", 1)[1] and not res.target.endswith("？"), res.target
     assert any("常见问题" in n for n in res.notes), res.notes
+    bare = rw.rewrite("问：可以带宠物入住吗？答：不可以，别再问了。", channel="chat")
+    assert bare.target.startswith("问：可以带宠物入住吗？答：") and "问了" not in bare.target, bare.target
+    assert not any(n.startswith("回复缺少礼貌用语") for n in bare.notes), bare.notes  # the frame went
     # The edits still turn the draft into the reply.
     out, pos = [], 0
     for e in res.edits:
