@@ -88,6 +88,10 @@ def _is_fine(text: str, channel: str, offences: Sequence) -> bool:
     return all(f.rule_id.startswith(("particle.", "typo.")) and f.severity == "low" for f in find(text, channel=channel))
 
 
+#: A draft that asks the customer whose fault it is (您自己没看到怪谁, 这能怪谁, 赖谁): blame said outright.
+_WHOSE_FAULT = re.compile(r"怪(?:谁|不了谁|不得谁)|赖谁")
+
+
 def _joined_if_offending(text: str, channel: str) -> str:
     """``text``, or its joined form (:func:`~rewrite.text.unsegment`) when it is a word-segmented
     transcript that would not come back as typed: something offends once the words are joined, or
@@ -383,24 +387,28 @@ class Rewriter:
         return Rewriter._no_worse(choice, text, channel)
 
     @staticmethod
-    def _regretful(choice: _Choice, channel: str, ends: bool) -> _Choice:
+    def _regretful(choice: _Choice, channel: str, ends: bool, blamed: bool = False) -> _Choice:
         """A rewritten reply that refuses or brings bad news (``bare_reply.bad_news``: 不在保修范围,
         没有补偿, 取消了) opens with regret, not a greeting or nothing, and closes with thanks for the
         understanding, not an offer of more help: blind judges rejected 您好，…不属于航司责任，没有补偿。
         请问还有什么可以帮您？ as the wrong frame. Not for good news, a notice (温馨提醒, 请您提前准备齐全)
-        or a reply that already apologises or asks."""
+        or a reply that already apologises or asks. ``blamed``: the draft asked the customer 怪谁
+        (:data:`_WHOSE_FAULT`): the reply to that customer opens with regret too, whatever its news
+        (您好，停电通知3号就贴在单元门口了… once 您自己没看到怪谁 went was judged too curt on fresh17 and
+        fresh19, 非常抱歉，… acceptable). Regret after any dropped blaming clause changed 13 bench
+        replies, 1 for the better and 2 for the worse, so only this question earns it."""
         from rewrite.engines.plan import _APOLOGY, _GOOD_NEWS, _GREETING, NEUTRAL_SCENARIOS, _view
         from rewrite.engines.rules import detect_scenario
         from rewrite.norms.load import load_phrasebook
 
         bare = load_phrasebook().bare
         text = choice.text
-        if bare is None or _APOLOGY.search(text) or _GOOD_NEWS.search(text) or not re.search(bare.bad_news, text):
+        if bare is None or _APOLOGY.search(text) or _GOOD_NEWS.search(text) or not (blamed or re.search(bare.bad_news, text)):
             return choice
         asks = text.rstrip().endswith(("？", "?")) and not (bare.close_news and text.endswith(bare.close_news))
         if text.startswith(("温馨提", "我再为您", "好的")) or "提前准备齐全" in text or asks:
             return choice
-        if getattr(detect_scenario(_view(text)), "id", None) in NEUTRAL_SCENARIOS:
+        if not blamed and getattr(detect_scenario(_view(text)), "id", None) in NEUTRAL_SCENARIOS:
             return choice
         greet = _GREETING.match(text)
         if greet and greet.group(0).startswith(("您好", "你好")):
@@ -750,7 +758,7 @@ class Rewriter:
             each(i, lambda ch: self._unheld(ch, originals[i], flat_keep[i], channel, positions[i]))
             each(i, lambda ch: self._untemporary(ch, originals[i], channel))
             if positions[i][0]:
-                each(i, lambda ch: self._regretful(ch, channel, positions[i][1]))
+                each(i, lambda ch: self._regretful(ch, channel, positions[i][1], bool(_WHOSE_FAULT.search(originals[i]))))
                 each(i, lambda ch: self._unapologetic(ch, originals[i], channel, positions[i][1]))
                 each(i, lambda ch: self._echo_first(ch, channel))
                 each(i, lambda ch: self._mention_first(ch, originals[i]))

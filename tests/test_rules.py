@@ -1195,3 +1195,14 @@ def test_an_faq_entry_keeps_its_question_and_rewrites_its_answer_alone():
     tag = rw.rewrite("【常见问题】定期存款能否提前支取？答：可以。提前支取部分按支取日活期利率计息。").target
     assert tag.startswith("【常见问题】定期存款能否提前支取？答：可以。"), tag
     assert not rw.rewrite("你确定吗？").target.startswith("你确定吗？")  # no 答：, no FAQ
+
+
+def test_a_reply_to_a_customer_asked_whose_fault_it_is_opens_with_regret():
+    """Once a rule drops 您自己没看到怪谁, the reply opened 您好 (judged too curt on fresh17 and fresh19,
+    where 非常抱歉 had been accepted); good news still gets no apology."""
+    from rewrite import load_rewriter
+
+    rw = load_rewriter("rules")
+    out = rw.rewrite("停电通知3号就贴在单元门口了，今天上午8点到下午6点检修，您自己没看到怪谁").target
+    assert out.startswith("非常抱歉，停电通知3号") and "怪谁" not in out, out
+    assert not rw.rewrite("退款已经到账了，你自己没看到怪谁").target.startswith("非常抱歉"), "good news"
