@@ -27,6 +27,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -80,6 +81,7 @@ class BuildError(DataError):
 # Leak guard
 
 
+@lru_cache(maxsize=1 << 17)  # the card's tables ask for the same training drafts' keys many times
 def leak_key(text: str) -> str:
     """What the leak guard compares: normalised text without spaces and punctuation, lowercased,
     and 您 folded to 你, so that punctuation or politeness noise cannot sneak a benchmark draft
