@@ -19,8 +19,8 @@ from typing import Sequence
 
 from rewrite.errors import InvalidDraftError
 from rewrite.protect import PLACEHOLDER_RE, Protected, placeholder_problems, protect_for_model, restore
-from rewrite.text import (MAX_DRAFT_CHARS, chunk_text, diff_edits, diff_pieces, is_word_segmented, unsegment,
-                          validate_draft)
+from rewrite.text import (MAX_DRAFT_CHARS, MENTION, chunk_text, diff_edits, diff_pieces, is_word_segmented,
+                          unsegment, validate_draft)
 from rewrite.engines import Backend
 from rewrite.types import Finding, RewriteResult
 
@@ -197,8 +197,6 @@ _HOLD_FORMULA = re.compile(r"(?:^|(?<=[，,。！？]))(?:(?:对不起|非常抱
 _BARE_APOLOGY = re.compile(r"(?:非常抱歉|很抱歉|抱歉|对不起)[，,](?!让您|给您带来|耽误|打扰)")
 #: The last sentence of a reply closes, asks or asks for something (…感谢您的理解。, …可以吗？, 麻烦您…).
 _HAS_CLOSE = re.compile(r"(?:谢谢|感谢|理解|谅解|再见|祝您|请问|麻烦您|请您|欢迎|放心|[？?吗])[^。！？!?]*[。！!？?~～]?$")
-#: A Weibo @mention that opens a draft.
-_MENTION = re.compile(r"^(?:回复@[^\s，,。！!@：:]{1,20}[：:]|@[^\s，,。！!@]{1,20})")
 #: 非常抱歉，<an echoed question>？<the answer>: the apology, the echo and the rest.
 _APOLOGY_THEN_ECHO = re.compile(r"^(?P<sorry>(?:非常抱歉|很抱歉|抱歉|对不起)[，,])(?P<echo>[^，,。！？!?]{2,16}[？?])(?P<rest>[^，,。！？!?].+)$")
 #: A slip on our side owned in the draft: an apology stays (来晚了, 久等, 搞错了, 漏了).
@@ -428,7 +426,7 @@ class Rewriter:
     def _mention_first(choice: _Choice, source: str) -> _Choice:
         """A Weibo reply that opens with @name keeps it first: an engine's 很抱歉，@name 您好，… becomes
         @name 您好，很抱歉，… (judged the wrong frame), and a second greeting after it goes."""
-        m = _MENTION.match(source)
+        m = MENTION.match(source)
         text = choice.text
         if not m or text.startswith(m.group(0)) or m.group(0) not in text:
             return choice
@@ -535,9 +533,19 @@ class Rewriter:
         An FAQ entry (问：…？答：…) keeps its question as typed and has its answer rewritten alone,
         without the greeting or the offer of more help that a conversation gets (:func:`_faq_split`)."""
         split = [_faq_split(d) if self.guard_fine and isinstance(d, str) else None for d in drafts]
-        inner = [sp[1] if sp else d for sp, d in zip(split, drafts)]
-        results = self._rewrite_batch(inner, n, channel, keep)
-        return [_faq_result(d, sp[0], r, channel) if sp else r for d, sp, r in zip(drafts, split, results)]
+        # An answer with no Chinese word (答：😀) has nothing to rewrite: the entry stays as typed.
+        as_is = [bool(sp) and not re.search(r"[\u4e00-\u9fff]", sp[1]) for sp in split]
+        todo = [i for i, a in enumerate(as_is) if not a]
+        done = iter(self._rewrite_batch([split[i][1] if split[i] else drafts[i] for i in todo], n, channel,
+                                        [keep[i] for i in todo] if keep is not None else None))
+        out = []
+        for d, sp, a in zip(drafts, split, as_is):
+            if not sp:
+                out.append(next(done))
+                continue
+            answer = RewriteResult(sp[1], sp[1], [], [], [], self.backend.name, 0.0, channel=channel) if a else next(done)
+            out.append(_faq_result(d, sp[0], answer, channel))
+        return out
 
     def _rewrite_batch(self, drafts: Sequence[str], n: int, channel: str,
                        keep: Sequence[Sequence[str]] | None) -> list[RewriteResult]:

@@ -199,6 +199,10 @@ def unsegment(text: str) -> str:
     return lead + _WORD_GAP.sub("", body) + trail
 
 
+#: A Weibo mention that opens a draft or a reply (@name, 回复@name：).
+MENTION = re.compile(r"^(?:回复@[^\s，,。！!@：:]{1,20}[：:]|@[^\s，,。！!@]{1,20})")
+
+
 #: A Weibo helpdesk signature closing a reply (…感谢您的理解。小编).
 _SIGNATURE = re.compile(r"[，,。\s]*((?:——|—|--)?\s*(?:小编|小沃|小U)|[\[【](?:小编|小沃|小U)[\]】])$")
 

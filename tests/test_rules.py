@@ -1195,6 +1195,7 @@ def test_an_faq_entry_keeps_its_question_and_rewrites_its_answer_alone():
     tag = rw.rewrite("【常见问题】定期存款能否提前支取？答：可以。提前支取部分按支取日活期利率计息。").target
     assert tag.startswith("【常见问题】定期存款能否提前支取？答：可以。"), tag
     assert not rw.rewrite("你确定吗？").target.startswith("你确定吗？")  # no 答：, no FAQ
+    assert rw.rewrite("问：你好吗？答：😀😀").target.startswith("问：你好吗？答：😀😀")  # no error: read whole
 
 
 def test_a_reply_to_a_customer_asked_whose_fault_it_is_opens_with_regret():

@@ -30,22 +30,21 @@ from typing import Sequence
 
 from rewrite.norms.load import Phrasebook, Scenario, load_phrasebook, load_replacements, prompts_dir
 from rewrite.protect import PLACEHOLDER_RE
-from rewrite.text import split_signature
+from rewrite.text import MENTION, split_signature
 
 _END_MARKS = "。！？!?…"
 _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
 _TRAILING = re.compile(r"[，,、；;：:\s]+$")
 _GAP = re.compile(r"(?<=[\u4e00-\u9fff>])[ \t\u3000]+(?=[\u4e00-\u9fff<])")
 _AFTER_MARK = re.compile(r"([？！?!])[，,。]+")
-#: A Weibo mention that opens the reply (@name, 回复@name：): a name no step may rewrite.
-_MENTION = re.compile(r"^(?:回复)?@[^\s，,。！!@：:]{1,20}[：:]?")
+_FRAME_CORE = re.compile(r"[，,。！？!?、；;：:\s]+")
 
 
 def _mention(text: str) -> list[tuple[int, int]]:
-    """The span of the mention that opens ``text`` (frozen for every step but the tidy-up)."""
-    m = _MENTION.match(text)
+    """The span of the Weibo mention that opens ``text`` (@name, 回复@name：): a name no step may
+    rewrite, frozen for every step but the tidy-up."""
+    m = MENTION.match(text)
     return [m.span()] if m else []
-_FRAME_CORE = re.compile(r"[，,。！？!?、；;：:\s]+")
 
 
 @dataclass(frozen=True)
