@@ -689,3 +689,41 @@ def test_a_rule_is_not_said_to_be_temporary():
     assert "暂时" in out or "今天" in out, out
     out = rw.rewrite("保修政策改了?我也不清楚 你问问别人", channel="phone").target
     assert "暂时无法确认" in out or "不清楚" not in out, out
+
+
+def test_a_clause_the_critic_is_sure_still_offends_goes_when_it_only_argues():
+    """系统判定不会出错, 谁来都一样, 跟车没关系: nothing repaired them, so they were sent as typed and
+    judged rude on the fresh9–fresh19 probes. When another clause carries the answer, they go. A
+    decision (免不了, 看不了, 追不回来), an alternative (要么退了重买), where to turn (物流慢找快递), a
+    terse report (人就走了) and a number in words (开到三千公里) stay, and a reply is never left
+    with nothing to say (亲 系统不可能出错的 你是不是点错了 came back 亲。)."""
+    from rewrite import load_rewriter
+    from rewrite.engines.plan import _argues_only
+
+    rw = load_rewriter("seq2seq")
+    for draft, gone, kept in (("账号被封是因为检测到您使用外挂，系统判定不会出错，申诉也没用。", "出错", "外挂"),
+                              ("这个利率是系统定的，3.45%就是3.45%，谁来都一样，没得商量。", "谁来", "3.45%"),
+                              ("汤洒了不赔，商家打包的事跟平台没关系。", "没关系", "赔")):
+        out = rw.rewrite(draft, channel="phone").target
+        assert gone not in out and kept in out, out
+    for clause, cat in (("免不了", "refuse"), ("您首诊挂他的号也看不了", "contradict"), ("银行追不回来", "contradict"),
+                        ("要么退了重买", "curt"), ("物流慢找快递", "deflect"), ("人就走了", "curt"),
+                        ("开到三千公里自己就没了", "contradict"), ("我们酒店不直接处理", "deflect"),
+                        ("不是质量问题", "contradict"), ("具体原因我们不能说", "refuse")):
+        assert not _argues_only(clause, cat), clause
+    for clause, cat in (("系统不会乱扣", "contradict"), ("谁来都一样", "curt"), ("跟车没关系", "deflect"),
+                        ("还要怎么地", "rhetorical")):
+        assert _argues_only(clause, cat), clause
+    assert load_rewriter("plan").rewrite("亲 系统不可能出错的 你是不是点错了", channel="chat").target != "亲。"
+
+
+def test_a_weibo_reply_keeps_its_colon_and_a_number_keeps_its_space():
+    """The planner rebuilt 回复@小鹿不迷路：… as 非常抱歉，回复@小鹿不迷路，… (the colon was a clause
+    break like any other), and 5G 信号不好 as 5G，信号不好."""
+    from rewrite.engines.plan import _spans
+
+    rw = _rw()
+    out = rw.rewrite("回复@小鹿不迷路：丢件的事别在这儿发了，私信发单号过来，公开发了也没用", channel="phone").target
+    assert out.startswith("回复@小鹿不迷路："), out
+    assert _spans("<NUM1> 信号不好是基站问题 跟你手机没关系") == [(0, 16), (17, 24)]
+    assert len(_spans("<ENT1> 下单前详情页上有相关说明")) == 2  # a masked content word (定制款) is a clause

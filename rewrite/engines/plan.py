@@ -17,6 +17,9 @@ Per masked chunk (facts are placeholders, so they cannot be touched):
      the rules rewrite of that clause alone (no frame), re-judged; if it still offends, the category's repair (regret before a refusal, 请您 before a
      command; no offer of help after a deflection, which judges read as an invented promise). An offending clause is never passed through
      as it was; when nothing repairs it and it carries no fact, it is dropped, and ``notes`` say so;
+     so is one that the critic is sure still offends after every repair and that only argues
+     (系统判定不会出错, 谁来都一样: no fact, decision, alternative or place to turn), when another
+     clause carries the answer;
 
 4. frame the reply from the acts, never from a keyword: an apology when something was refused,
    deflected or blamed (none for contradicting the customer, and no offer to check: judges read it as invented); thanks for the
@@ -132,15 +135,19 @@ def _view(masked: str) -> str:
 
 _LATIN_END = re.compile(r"(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL)\d+>)$")
 _LATIN_START = re.compile(r"^(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL)\d+>)")
+_LATIN_ONLY = re.compile(r"(?:[A-Za-z0-9\s.-]|<(?:EN|NUM)\d+>)+")
 
 
 def _spans(chunk: str) -> list[tuple[int, int]]:
     """The clauses of a masked chunk (:func:`clause_spans`), except that a space beside a Latin
-    word stays a space: "PS5 手柄 Drift 是您用的问题" is one clause, never "PS5，手柄，Drift，…"."""
+    word stays a space, and so does one after a clause of Latin words and numbers alone (a masked
+    5G; not a masked content word, 定制款): "PS5 手柄
+    Drift 是您用的问题" is one clause, never "PS5，手柄，Drift，…", and "5G 信号不好" never "5G，信号不好"."""
     out: list[tuple[int, int]] = []
     for s, e in clause_spans(chunk):
         if out and chunk[out[-1][1]:s].strip(" ") == "" and \
-                (_LATIN_END.search(chunk[out[-1][0]:out[-1][1]]) or _LATIN_START.search(chunk[s:e])):
+                (_LATIN_END.search(chunk[out[-1][0]:out[-1][1]]) or _LATIN_START.search(chunk[s:e])
+                 or _LATIN_ONLY.fullmatch(chunk[out[-1][0]:out[-1][1]])):
             out[-1] = (out[-1][0], e)
         else:
             out.append((s, e))
@@ -303,6 +310,36 @@ def _stance_only(clause: str, cat: str, chunk: str) -> bool:
     return True
 
 
+#: p(acceptable) below which the critic is sure a clause that nothing repaired still offends.
+SURE_OFFENCE = 0.15
+#: A negation that decides what the service does or what a case is (退不了, 不给退, 转不了, 不算故障):
+#: the reply's answer, never dropped.
+_DECIDES = re.compile(r"不能|无法|没法|不可以|(?:不|没)(?:给|予|再|直接|负责)?(?:退|赔|修|办|转|补|换|送|开|收|算|保|批|受理|处理|管|提供|支持|接|归)|"
+                      r"[\u4e00-\u9fff]不[了成到回动掉]|不属于|不在|不是(?!我们|我|你|您|针对|坑|故意)[^，。！？]*(?:问题|故障|范围|责任)")
+#: What the service does or offers (要么退了重买, 等不了就退吧): a clause that says it is the answer.
+_SERVICE_VERB = re.compile(r"[退赔修换补]|办理|重买|重新")
+#: A shrug (谁来都一样, 没有别的办法, 没人就白跑): a curt clause that only brushes off.
+_SHRUG = re.compile(r"都一样|没(?:有)?(?:别的|其他)?办法|白跑|白搭|没用")
+#: Where to turn (物流慢找快递, 有问题去医保局问): the help the reply gives, never dropped.
+_WHERE_TO_TURN = re.compile(r"找(?![我俺客])|联系|咨询|去[^，。！？]{1,6}问")
+#: A number written in characters with its unit (开到三千公里): a fact like any other.
+_WORD_NUMBER = re.compile(r"[一二两三四五六七八九十百千万半]+(?:公里|天|元|块|个|次|年|月|小时|分钟|号|点|周|斤|公斤|G)")
+
+
+def _argues_only(clause: str, cat: str) -> bool:
+    """Whether an offending clause that nothing repaired only argues (系统不会乱扣, 跟车没关系, 谁来都
+    一样, 还要怎么地, 没有别的办法): no fact, no obligation, no cause, no instruction or promise, and
+    no negation that decides what the service does (:data:`_DECIDES`), no place to turn to, and not
+    a terse report (人就走了 carries the news; a curt clause goes only as a brush-off)."""
+    v = _view(clause)
+    if cat in ("command", "overpromise") or (cat == "curt" and not (_BRUSH_OFF.search(v) or _SHRUG.search(v))) \
+            or _has_hard_fact(clause) or _OBLIGATION.search(clause) \
+            or _SERVICE_VERB.search(v) or _WORD_NUMBER.search(v):
+        return False
+    return len(clause) <= MAX_UNREPAIRED_DROP_CHARS and not _CAUSE.search(v) and not _DECIDES.search(v) \
+        and not re.search(r"<ENT?\d+>", clause) and not _WHERE_TO_TURN.search(v)
+
+
 class PlanBackend:
     """The clause planner (``load_rewriter("plan")``); see the module docstring."""
 
@@ -377,7 +414,7 @@ class PlanBackend:
         return out
 
     # -- one clause -----------------------------------------------------------------------------
-    def _repair(self, clause: str, cat: str, chunk: str, channel: str, alone: bool = False) -> str:
+    def _repair(self, clause: str, cat: str, chunk: str, channel: str, alone: bool = False, company: bool = True) -> str:
         """The rules rewrite of one clause (no frame); when that still offends (re-judged in the
         reply's context), the category's repair: 请您 before a command. Regret for a refusal comes
         once, from the frame."""
@@ -409,7 +446,21 @@ class PlanBackend:
             at = chunk.find(clause)
             if veneer or self._judge(chunk[:at] + cand + chunk[at + len(clause):], [(at, at + len(cand))], channel)[0][0] is not None:
                 return ""  # still offends and says only how the agent feels about the customer: it goes
+        if company and not alone and _argues_only(clause, cat) and clause in chunk:
+            at = chunk.find(clause)
+            if self._p_ok(chunk[:at] + cand + chunk[at + len(clause):], (at, at + len(cand))) < SURE_OFFENCE:
+                return ""  # the critic is sure it still offends, and it decides and says nothing: it goes
         return cand
+
+    def _p_ok(self, chunk: str, span: tuple[int, int]) -> float:
+        """The critic's p(acceptable) for one clause of ``chunk`` in its context (1.0 without a critic)."""
+        from rewrite.norms.critic import contexts, load_critic
+
+        model = load_critic()
+        if not model:
+            return 1.0
+        s, e = span
+        return float(model.probs([(_view(chunk[s:e]), _view(contexts(chunk, [span])[0]))])[0][0])
 
     def _rules_clause(self, clause: str, channel: str) -> str:
         """The rules rewrite of ``clause`` alone: no frame, no full stop, tidied."""
@@ -490,7 +541,11 @@ class PlanBackend:
                 # (A placeholder is content: 没有<ENT1>了 says something.)
                 alone = not any(len(content_chars(chunk[s2:e2])) + len(PLACEHOLDER_RE.findall(chunk[s2:e2])) >= 2
                                 for s2, e2 in spans if (s2, e2) != (s, e))
-                repaired = self._repair(clause, cat, chunk, channel, alone)
+                # Another clause that stays and says something (a fact, a decision, a next step): only then
+                # may a clause that only argues go (系统不可能出错的 beside 您是不是点错了 left 亲。).
+                company = any((c2 is None or not (_argues_only(chunk[s2:e2], c2) or _droppable(chunk[s2:e2], c2))) and len(_HAN.findall(_view(chunk[s2:e2]))) >= 4
+                              for (s2, e2), (c2, _w) in zip(spans, verdicts) if (s2, e2) != (s, e))
+                repaired = self._repair(clause, cat, chunk, channel, alone, company)
                 plans.append(ClausePlan(clause, "rewrite" if repaired else "drop", cat, repaired,
                                         why + ([] if repaired else ["无法改写，且不含事实：删去"])))
         offended = [p for p in plans if p.action != "keep"]
@@ -514,8 +569,8 @@ class PlanBackend:
                 continue
             if text and not text.endswith(("？", "！", "。", "?", "!", "~", "～")):  # never "？，"
                 sep = chunk[prev_end:s]
-                mark = next((c for c in sep if c in "，。！？；,.!?;~～"), "")
-                text += {"。": "，", ".": "，", ",": "，", "!": "！", "?": "？", ";": "；"}.get(mark, mark) or "，"
+                mark = next((c for c in sep if c in "，。！？；：,.!?;:~～"), "")
+                text += {"。": "，", ".": "，", ",": "，", "!": "！", "?": "？", ";": "；", ":": "："}.get(mark, mark) or "，"
             text += p.output
             last = p.output
             prev_end = e
