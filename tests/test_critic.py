@@ -223,6 +223,18 @@ def test_frame_augmentation_keeps_the_offence_labelled_inside_a_polite_frame():
     assert framed_examples(dict(pair, must_fix=[], categories=[])) == []
 
 
+def test_splice_augmentation_sets_an_offending_clause_inside_its_own_reference():
+    from rewrite.norms.critic_train import spliced_examples
+
+    pair = {"draft": "三年内不能销户 协议写了 你签了字的", "reference": "非常抱歉，三年内不能销户，感谢您的理解。",
+            "must_fix": ["你签了字的"], "categories": ["blame"]}
+    (clause, ctx, label), = spliced_examples(pair, 0)
+    assert (clause, label) == ("您签了字的", "blame") and ctx == "非常抱歉，您签了字的，三年内不能销户，感谢您的理解。"
+    assert spliced_examples(pair, 1)[0][1] == "非常抱歉，三年内不能销户，您签了字的，感谢您的理解。"
+    assert spliced_examples(dict(pair, must_fix=[], categories=[])) == []
+    assert spliced_examples(dict(pair, reference=pair["draft"])) == []
+
+
 def test_courtesy_formulas_are_no_context_for_the_clauses_they_surround():
     text = "您好，房间隔音就这样，嫌吵可以换别家。请问还有什么可以帮您？"
     spans = C.clause_spans(text)

@@ -65,6 +65,7 @@ class CriticArguments:
     ngram_epochs: int = field(default=3, metadata={"help": "epochs of the n-gram model (Adagrad, seconds per epoch)"})
     ngram_mix: float = field(default=-1.0, metadata={"help": "the encoder's share when the two models' probabilities are mixed; -1: tuned on validation"})
     frame_augment: bool = field(default=False, metadata={"help": "also train on each offending draft inside a polite frame (非常抱歉，… 感谢您的理解。), so the critic hears an offence that a new opening surrounds"})
+    splice_augment: bool = field(default=False, metadata={"help": "also train on one offending clause of each offending pair set inside the pair's own reference (after its first clause), labelled as in the draft: a polite reply around a clause must not launder it (色差这个真不算事儿 read p(ok) 0.36 alone in its draft and 0.99 once 亲，非常抱歉， stood before it)"})
     rewrite_augment: bool = field(default=False, metadata={"help": "also train on the rules engine's rewrite of each offending draft: a clause that still holds a must-fix span (你/您 folded) keeps its category, a courtesy formula is acceptable, other clauses are left out; so the critic hears an offence that a partial rewrite leaves (请您自己到驿站拿)"})
 
 
@@ -116,6 +117,29 @@ def framed_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, st
     framed = dict(pair, draft=head + body + tail, reference=head + body + tail,
                   must_fix=[m.replace("你", "您") for m in pair["must_fix"]])
     return [ex for ex in clause_examples(framed)]
+
+
+def spliced_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, str]]:
+    """One offending clause of an offending pair's draft (你→您), set inside the pair's reference
+    after its first clause (even ``k``) or before its last (odd), with the draft's label for it; the reference's own clauses are not
+    repeated (:func:`clause_examples` has them, acceptable, in the reference)."""
+    if not pair.get("must_fix") or pair["reference"] == pair["draft"]:
+        return []
+    draft = pair["draft"]
+    bad = [(c, label) for c, ctx, label in clause_examples(pair) if ctx == draft and label != "ok"]
+    ref = pair["reference"]
+    spans = clause_spans(ref)
+    if not bad or not spans:
+        return []
+    clause, label = bad[k % len(bad)]
+    clause = clause.replace("你", "您")
+    if k % 2 and len(spans) > 1:  # before the reference's last clause
+        at = spans[-1][0]
+        text = ref[:at] + clause + "，" + ref[at:]
+    else:  # after its first
+        at = spans[0][1]
+        text = ref[:at] + "，" + clause + ref[at:]
+    return [(clause, text, label)]
 
 
 def rewritten_examples(pair: dict[str, Any], rewrite_chunk: Any) -> list[tuple[str, str, str]]:
@@ -377,6 +401,10 @@ def train(args: CriticArguments) -> dict[str, Any]:
     tr = [ex for p in tr_pairs for ex in clause_examples(p)]
     if args.frame_augment:
         tr += [ex for k, p in enumerate(tr_pairs) for ex in framed_examples(p, k)]
+    if args.splice_augment:
+        n0 = len(tr)
+        tr += [ex for k, p in enumerate(tr_pairs) for ex in spliced_examples(p, k)]
+        log.info("splice augmentation: %d clauses", len(tr) - n0)
     if args.rewrite_augment:
         from rewrite import load_rewriter
 
