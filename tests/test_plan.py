@@ -692,8 +692,10 @@ def test_a_rule_is_not_said_to_be_temporary():
 
 
 def test_a_clause_the_critic_is_sure_still_offends_goes_when_it_only_argues():
-    """系统判定不会出错, 谁来都一样, 跟车没关系: nothing repaired them, so they were sent as typed and
-    judged rude on the fresh9–fresh19 probes. When another clause carries the answer, they go. A
+    """系统判定不会出错, 谁来都一样: nothing repaired them, so they were sent as typed and judged
+    rude on the fresh9–fresh19 probes. When another clause carries the answer, they go. That the
+    customer's own thing is not at fault (跟您手机没关系: dropping it was judged a lost fact on
+    realstyle-0144) stays. A
     decision (免不了, 看不了, 追不回来), an alternative (要么退了重买), where to turn (物流慢找快递), a
     terse report (人就走了) and a number in words (开到三千公里) stay, and a reply is never left
     with nothing to say (亲 系统不可能出错的 你是不是点错了 came back 亲。)."""
@@ -703,7 +705,7 @@ def test_a_clause_the_critic_is_sure_still_offends_goes_when_it_only_argues():
     rw = load_rewriter("seq2seq")
     for draft, gone, kept in (("账号被封是因为检测到您使用外挂，系统判定不会出错，申诉也没用。", "出错", "外挂"),
                               ("这个利率是系统定的，3.45%就是3.45%，谁来都一样，没得商量。", "谁来", "3.45%"),
-                              ("汤洒了不赔，商家打包的事跟平台没关系。", "没关系", "赔")):
+                              ("汤洒了不赔，商家打包的事跟平台没关系，申诉也没用。", "申诉", "赔")):
         out = rw.rewrite(draft, channel="phone").target
         assert gone not in out and kept in out, out
     for clause, cat in (("免不了", "refuse"), ("您首诊挂他的号也看不了", "contradict"), ("银行追不回来", "contradict"),
@@ -711,6 +713,7 @@ def test_a_clause_the_critic_is_sure_still_offends_goes_when_it_only_argues():
                         ("开到三千公里自己就没了", "contradict"), ("我们酒店不直接处理", "deflect"),
                         ("不是质量问题", "contradict"), ("具体原因我们不能说", "refuse")):
         assert not _argues_only(clause, cat), clause
+    assert not _argues_only("跟您手机没关系", "deflect")
     for clause, cat in (("系统不会乱扣", "contradict"), ("谁来都一样", "curt"), ("跟车没关系", "deflect"),
                         ("还要怎么地", "rhetorical")):
         assert _argues_only(clause, cat), clause

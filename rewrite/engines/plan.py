@@ -98,7 +98,7 @@ _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
 #: Good news in a reply (挂失已经办好了, 修好了): a dropped clause earns it no apology.
 _GOOD_NEWS = re.compile(r"办好|修好|好了|成功|已(?:经)?为您|到账了|已经到了|已送达|已(?:经)?发货")
 #: A greeting that opens a reply (the apology goes after it).
-_GREETING = re.compile(r"^(?:回复@[^：:\s，,]{1,20}[：:]\s*(?:(?:您好|你好)[，,！!\s]*)?|(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|@[^\s，,。！!@]{1,20}|[^，,。！!\s@]{1,8}(?:您好|你好))[，,！!\s]+)+)")
+_GREETING = re.compile(r"^(?:回复@[^：:\s，,]{1,20}[：:]\s*(?:(?:您好|你好)[，,！!\s]*)?|(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|@[^\s，,。！!@]{1,20}|\[[^\]，,\s]{1,12}\](?:您好|你好)|[^，,。！!\s@]{1,8}(?:您好|你好))[，,！!\s]+)+)")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
 # (a closing bracket ends an emoticon code, [微笑], never a masked token: [订单x] → [订单<EN1>])
 _END = re.compile(r"(?:[。！？!?~～…）)]|(?<![x>])\])$|小编$|小沃$|小U$")
@@ -320,6 +320,9 @@ _DECIDES = re.compile(r"不能|无法|没法|不可以|(?:不|没)(?:给|予|再
 _SERVICE_VERB = re.compile(r"[退赔修换补]|办理|重买|重新")
 #: A shrug (谁来都一样, 没有别的办法, 没人就白跑): a curt clause that only brushes off.
 _SHRUG = re.compile(r"都一样|没(?:有)?(?:别的|其他)?办法|白跑|白搭|没用")
+#: That the customer's own thing is not at fault (跟您手机没关系): judges read dropping it as a lost fact
+#: (realstyle-0144), while 跟车没关系 or 跟平台没关系 only argues.
+_UNRELATED = re.compile(r"(?:跟|和|与)(?:您|你)[^，。！？]{0,6}(?:没(?:有)?(?:任何)?关系|无关)")
 #: Where to turn (物流慢找快递, 有问题去医保局问): the help the reply gives, never dropped.
 _WHERE_TO_TURN = re.compile(r"找(?![我俺客])|联系|咨询|去[^，。！？]{1,6}问")
 #: A number written in characters with its unit (开到三千公里): a fact like any other.
@@ -327,8 +330,8 @@ _WORD_NUMBER = re.compile(r"[一二两三四五六七八九十百千万半]+(?:�
 
 
 def _argues_only(clause: str, cat: str) -> bool:
-    """Whether an offending clause that nothing repaired only argues (系统不会乱扣, 跟车没关系, 谁来都
-    一样, 还要怎么地, 没有别的办法): no fact, no obligation, no cause, no instruction or promise, and
+    """Whether an offending clause that nothing repaired only argues (系统不会乱扣, 谁来都一样,
+    跟车没关系, 还要怎么地, 没有别的办法; not 跟您手机没关系, which reassures the customer): no fact, no obligation, no cause, no instruction or promise, and
     no negation that decides what the service does (:data:`_DECIDES`), no place to turn to, and not
     a terse report (人就走了 carries the news; a curt clause goes only as a brush-off)."""
     v = _view(clause)
@@ -337,7 +340,7 @@ def _argues_only(clause: str, cat: str) -> bool:
             or _SERVICE_VERB.search(v) or _WORD_NUMBER.search(v):
         return False
     return len(clause) <= MAX_UNREPAIRED_DROP_CHARS and not _CAUSE.search(v) and not _DECIDES.search(v) \
-        and not re.search(r"<ENT?\d+>", clause) and not _WHERE_TO_TURN.search(v)
+        and not re.search(r"<ENT?\d+>", clause) and not _WHERE_TO_TURN.search(v) and not _UNRELATED.search(v)
 
 
 class PlanBackend:

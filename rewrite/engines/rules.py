@@ -209,8 +209,9 @@ def _before_suffix(text: str) -> str:
 
 
 def _add_prefix(text: str, prefix: str) -> str:
-    """Put the frame after a leading greeting (您好，非常抱歉，…) rather than before it."""
-    m = re.match(r"^(?:您好|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲|好的)[，,！!]?", text)
+    """Put the frame after a leading greeting (您好，非常抱歉，…; [姓名x]您好，我再为您说明一下，…)
+    rather than before it."""
+    m = re.match(r"^(?:(?:\[[^\]，,\s]{1,12}\]|[\u4e00-\u9fff]{1,3}(?:先生|女士|老师|师傅))?(?:您好|你好)|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲|好的)[，,！!]?", text)
     if m and not prefix.startswith(("您好", "早上好", "上午好", "中午好", "下午好", "晚上好")):
         head = m.group(0).rstrip("，,！!") + "，"
         return head + prefix + text[m.end():]
