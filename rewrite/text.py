@@ -199,6 +199,9 @@ def unsegment(text: str) -> str:
     return lead + _WORD_GAP.sub("", body) + trail
 
 
+#: A greeting after a name token ([姓名x]您好): a pattern for the regexes that find a reply's opening.
+NAMED_GREETING = r"\[[^\]，,\s]{1,12}\](?:您好|你好)"
+
 #: A Weibo mention that opens a draft or a reply (@name, 回复@name：).
 MENTION = re.compile(r"^(?:回复@[^\s，,。！!@：:]{1,20}[：:]|@[^\s，,。！!@]{1,20})")
 

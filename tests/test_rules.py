@@ -1250,3 +1250,15 @@ def test_a_reply_to_a_customer_asked_whose_fault_it_is_opens_with_regret():
     out = rw.rewrite("停电通知3号就贴在单元门口了，今天上午8点到下午6点检修，您自己没看到怪谁").target
     assert out.startswith("非常抱歉，停电通知3号") and "怪谁" not in out, out
     assert not rw.rewrite("退款已经到账了，你自己没看到怪谁").target.startswith("非常抱歉"), "good news"
+
+
+def test_a_frame_goes_after_a_named_greeting():
+    """我再为您说明一下，[姓名x]您好，… and 非常抱歉，[姓名x]您好，… put the frame before the greeting
+    (realstyle-0095); a named greeting opens the reply like 您好 does."""
+    from rewrite.engines.plan import _GREETING
+    from rewrite.engines.rules import _add_prefix
+
+    assert _add_prefix("[姓名<EN1>]您好，经师傅检查", "我再为您说明一下，") == "[姓名<EN1>]您好，我再为您说明一下，经师傅检查"
+    assert _add_prefix("王女士您好，经检查", "非常抱歉，") == "王女士您好，非常抱歉，经检查"
+    assert _add_prefix("经检查", "非常抱歉，") == "非常抱歉，经检查"
+    assert _GREETING.match("[姓名<EN1>]您好，经师傅检查").group(0) == "[姓名<EN1>]您好，"

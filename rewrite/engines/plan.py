@@ -36,7 +36,7 @@ from typing import Sequence
 
 from rewrite.norms.critic import clause_spans
 from rewrite.protect import PLACEHOLDER_RE
-from rewrite.text import split_signature
+from rewrite.text import NAMED_GREETING, split_signature
 
 #: Categories whose clause goes when it carries no fact. A curt clause goes only when it is a
 #: brush-off (:data:`_BRUSH_OFF`): a terse report (人就走了) carries the news, and dropping it was
@@ -98,7 +98,7 @@ _APOLOGY = re.compile(r"抱歉|对不起|不好意思|歉意")
 #: Good news in a reply (挂失已经办好了, 修好了): a dropped clause earns it no apology.
 _GOOD_NEWS = re.compile(r"办好|修好|好了|成功|已(?:经)?为您|到账了|已经到了|已送达|已(?:经)?发货")
 #: A greeting that opens a reply (the apology goes after it).
-_GREETING = re.compile(r"^(?:回复@[^：:\s，,]{1,20}[：:]\s*(?:(?:您好|你好)[，,！!\s]*)?|(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|@[^\s，,。！!@]{1,20}|\[[^\]，,\s]{1,12}\](?:您好|你好)|[^，,。！!\s@]{1,8}(?:您好|你好))[，,！!\s]+)+)")
+_GREETING = re.compile(r"^(?:回复@[^：:\s，,]{1,20}[：:]\s*(?:(?:您好|你好)[，,！!\s]*)?|(?:(?:您好|你好|好的|亲爱的|亲亲?|尊敬的[^，,。！!]{0,8}|@[^\s，,。！!@]{1,20}|" + NAMED_GREETING + r"|[^，,。！!\s@]{1,8}(?:您好|你好))[，,！!\s]+)+)")
 _CLOSED = re.compile(r"(?:谢谢|感谢|再见|祝您|理解)[^，。！？]*[。！!~～]?$")
 # (a closing bracket ends an emoticon code, [微笑], never a masked token: [订单x] → [订单<EN1>])
 _END = re.compile(r"(?:[。！？!?~～…）)]|(?<![x>])\])$|小编$|小沃$|小U$")
@@ -394,12 +394,10 @@ class PlanBackend:
     def _judge(self, chunk: str, spans: Sequence[tuple[int, int]], channel: str) -> list[tuple[str | None, list[str]]]:
         """Per clause: the category that offends (``None`` when fine) and why."""
         from rewrite.norms.checker import find
-        from rewrite.norms.critic import LABELS, contexts, load_critic
+        from rewrite.norms.critic import LABELS, load_critic
 
         model = load_critic()
-        probs = None
-        if model and spans:  # each clause in the reply without its courtesy formulas (critic.contexts)
-            probs = model.probs([(_view(chunk[s:e]), _view(c)) for (s, e), c in zip(spans, contexts(chunk, spans))])
+        probs = self._probs(chunk, spans)
         out: list[tuple[str | None, list[str]]] = []
         for k, (s, e) in enumerate(spans):
             clause = chunk[s:e]
@@ -455,15 +453,21 @@ class PlanBackend:
                 return ""  # the critic is sure it still offends, and it decides and says nothing: it goes
         return cand
 
-    def _p_ok(self, chunk: str, span: tuple[int, int]) -> float:
-        """The critic's p(acceptable) for one clause of ``chunk`` in its context (1.0 without a critic)."""
+    @staticmethod
+    def _probs(chunk: str, spans: Sequence[tuple[int, int]]):
+        """The critic's probabilities for each clause of ``chunk``, read in the reply without its
+        courtesy formulas (:func:`rewrite.norms.critic.contexts`); ``None`` without a critic."""
         from rewrite.norms.critic import contexts, load_critic
 
         model = load_critic()
-        if not model:
-            return 1.0
-        s, e = span
-        return float(model.probs([(_view(chunk[s:e]), _view(contexts(chunk, [span])[0]))])[0][0])
+        if not (model and spans):
+            return None
+        return model.probs([(_view(chunk[s:e]), _view(c)) for (s, e), c in zip(spans, contexts(chunk, spans))])
+
+    def _p_ok(self, chunk: str, span: tuple[int, int]) -> float:
+        """The critic's p(acceptable) for one clause of ``chunk`` in its context (1.0 without a critic)."""
+        probs = self._probs(chunk, [span])
+        return 1.0 if probs is None else float(probs[0][0])
 
     def _rules_clause(self, clause: str, channel: str) -> str:
         """The rules rewrite of ``clause`` alone: no frame, no full stop, tidied."""

@@ -30,7 +30,7 @@ from typing import Sequence
 
 from rewrite.norms.load import Phrasebook, Scenario, load_phrasebook, load_replacements, prompts_dir
 from rewrite.protect import PLACEHOLDER_RE
-from rewrite.text import MENTION, split_signature
+from rewrite.text import MENTION, NAMED_GREETING, split_signature
 
 _END_MARKS = "。！？!?…"
 _QIN_PHONE = re.compile(r"^亲(?:爱的)?[，,！!\s]*")
@@ -208,10 +208,15 @@ def _before_suffix(text: str) -> str:
     return text
 
 
+#: A greeting that opens a reply, a named one included ([姓名x]您好, 王女士您好).
+_OPENING_GREETING = re.compile(r"^(?:" + NAMED_GREETING + r"|(?:[\u4e00-\u9fff]{1,3}(?:先生|女士|老师|师傅))?(?:您好|你好)"
+                               r"|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲|好的)[，,！!]?")
+
+
 def _add_prefix(text: str, prefix: str) -> str:
     """Put the frame after a leading greeting (您好，非常抱歉，…; [姓名x]您好，我再为您说明一下，…)
     rather than before it."""
-    m = re.match(r"^(?:(?:\[[^\]，,\s]{1,12}\]|[\u4e00-\u9fff]{1,3}(?:先生|女士|老师|师傅))?(?:您好|你好)|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲|好的)[，,！!]?", text)
+    m = _OPENING_GREETING.match(text)
     if m and not prefix.startswith(("您好", "早上好", "上午好", "中午好", "下午好", "晚上好")):
         head = m.group(0).rstrip("，,！!") + "，"
         return head + prefix + text[m.end():]
