@@ -66,6 +66,7 @@ class CriticArguments:
     ngram_mix: float = field(default=-1.0, metadata={"help": "the encoder's share when the two models' probabilities are mixed; -1: tuned on validation"})
     frame_augment: bool = field(default=False, metadata={"help": "also train on each offending draft inside a polite frame (非常抱歉，… 感谢您的理解。), so the critic hears an offence that a new opening surrounds"})
     splice_augment: bool = field(default=False, metadata={"help": "also train on one offending clause of each offending pair set inside the pair's own reference (after its first clause), labelled as in the draft: a polite reply around a clause must not launder it (色差这个真不算事儿 read p(ok) 0.36 alone in its draft and 0.99 once 亲，非常抱歉， stood before it)"})
+    drop_unkept: bool = field(default=False, metadata={"help": "leave out (rather than take as acceptable) a draft clause of an offending pair that no must_fix span covers and that its reference does not keep (under half of its character bigrams, 你 read as 您, are in the reference): writers mark the worst spans, not every one (到时候APP上自己查 beside a marked 用不着天天打电话 was an acceptable example)"})
     rewrite_augment: bool = field(default=False, metadata={"help": "also train on the rules engine's rewrite of each offending draft: a clause that still holds a must-fix span (你/您 folded) keeps its category, a courtesy formula is acceptable, other clauses are left out; so the critic hears an offence that a partial rewrite leaves (请您自己到驿站拿)"})
 
 
@@ -83,8 +84,24 @@ def _spans_of(draft: str, spans: Sequence[str]) -> list[tuple[int, int, int]]:
     return out
 
 
-def clause_examples(pair: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """``(clause, context, label)`` for the clauses of one annotated pair (see module doc)."""
+def kept_share(clause: str, reference: str) -> float:
+    """Share of ``clause``'s character bigrams (Han, digits, Latin; 你 read as 您) found in
+    ``reference``: how much of a draft clause the trainer's reference keeps."""
+    h = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", clause.replace("你", "您"))
+    grams = [h[i: i + 2] for i in range(len(h) - 1)] or ([h] if h else [])
+    ref = reference.replace("你", "您")
+    return sum(g in ref for g in grams) / len(grams) if grams else 1.0
+
+
+#: Below this :func:`kept_share`, an unmarked draft clause of an offending pair is not taken as
+#: acceptable under ``--drop_unkept``.
+MIN_KEPT_SHARE = 0.5
+
+
+def clause_examples(pair: dict[str, Any], drop_unkept: bool = False) -> list[tuple[str, str, str]]:
+    """``(clause, context, label)`` for the clauses of one annotated pair (see module doc). With
+    ``drop_unkept``, a draft clause of an offending pair that no span covers and that the reference
+    does not keep (:func:`kept_share` < :data:`MIN_KEPT_SHARE`) is left out: its label is unsure."""
     draft, ref = pair["draft"], pair["reference"]
     spans = pair.get("must_fix") or []
     cats = pair.get("categories") or ["curt"] * len(spans)
@@ -97,6 +114,8 @@ def clause_examples(pair: dict[str, Any]) -> list[tuple[str, str, str]]:
             overlap = min(e, me) - max(s, ms)
             if overlap > best and k < len(cats) and cats[k] in LABELS:
                 best, label = overlap, cats[k]
+        if drop_unkept and label == "ok" and spans and ref != draft and kept_share(draft[s:e], ref) < MIN_KEPT_SHARE:
+            continue
         out.append((draft[s:e], draft, label))
     if ref != draft:
         out += [(ref[s:e], ref, "ok") for s, e in clause_spans(ref)]
@@ -104,9 +123,11 @@ def clause_examples(pair: dict[str, Any]) -> list[tuple[str, str, str]]:
 
 
 _FRAMES = (("非常抱歉，", "。感谢您的理解。"), ("您好，", "。"), ("非常理解您的心情，", "，请您谅解。"), ("亲，", "~"))
+#: The clauses :data:`_FRAMES` add (acceptable whatever the draft).
+_FRAME_PART = re.compile("|".join(re.escape(x.strip("，。~")) for f in _FRAMES for x in f if x.strip("，。~")))
 
 
-def framed_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, str]]:
+def framed_examples(pair: dict[str, Any], k: int = 0, drop_unkept: bool = False) -> list[tuple[str, str, str]]:
     """The draft of an offending pair as a rules-style rewrite would frame it (你→您, spaces to
     commas, an opening and a close from :data:`_FRAMES`), its clauses labelled as in the draft:
     a polite frame must not hide the offence."""
@@ -116,7 +137,11 @@ def framed_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, st
     body = "，".join(c for c in pair["draft"].replace("你", "您").split() if c)
     framed = dict(pair, draft=head + body + tail, reference=head + body + tail,
                   must_fix=[m.replace("你", "您") for m in pair["must_fix"]])
-    return [ex for ex in clause_examples(framed)]
+    out = clause_examples(framed)
+    if drop_unkept:  # the framed draft is its own reference: judge keeping against the real one
+        ref = pair["reference"]
+        out = [ex for ex in out if ex[2] != "ok" or _FRAME_PART.fullmatch(ex[0]) or kept_share(ex[0], ref) >= MIN_KEPT_SHARE]
+    return out
 
 
 def spliced_examples(pair: dict[str, Any], k: int = 0) -> list[tuple[str, str, str]]:
@@ -398,9 +423,9 @@ def train(args: CriticArguments) -> dict[str, Any]:
         random.Random(args.seed).shuffle(pairs)
         pairs = pairs[: args.limit_pairs]
     tr_pairs, va_pairs = split(pairs, args.validation_share)
-    tr = [ex for p in tr_pairs for ex in clause_examples(p)]
+    tr = [ex for p in tr_pairs for ex in clause_examples(p, args.drop_unkept)]
     if args.frame_augment:
-        tr += [ex for k, p in enumerate(tr_pairs) for ex in framed_examples(p, k)]
+        tr += [ex for k, p in enumerate(tr_pairs) for ex in framed_examples(p, k, args.drop_unkept)]
     if args.splice_augment:
         n0 = len(tr)
         tr += [ex for k, p in enumerate(tr_pairs) for ex in spliced_examples(p, k)]
@@ -419,7 +444,7 @@ def train(args: CriticArguments) -> dict[str, Any]:
         n0 = len(tr)
         tr += [ex for p in tr_pairs for ex in rewritten_examples(p, rewrite_draft)]
         log.info("rewrite augmentation: %d clauses", len(tr) - n0)
-    va = [ex for p in va_pairs for ex in clause_examples(p)]
+    va = [ex for p in va_pairs for ex in clause_examples(p, args.drop_unkept)]
     if not tr or not va:
         raise RewriteError("训练或验证样本为空：语料里需要带 must_fix 的句对。")
     log.info("pairs %d (leak-dropped %d) -> clauses train %d, validation %d", len(pairs), dropped, len(tr), len(va))
