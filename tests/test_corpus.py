@@ -107,3 +107,19 @@ def test_the_audit_also_refuses_an_unknown_scenario(tmp_path, capsys):
     rec["scenario"] = "hold_for_query"
     path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
     assert main([str(path)]) == 0
+
+
+def test_round_five_holds_no_clause_set_clause():
+    # Round five's writers were prompted with clause-set wording as examples: every pair that holds
+    # one of its offending clauses, or a close variant, was taken out before it was committed.
+    from rewrite.data.build import ClauseLeakGuard
+
+    guard = ClauseLeakGuard()
+    assert guard.match("您好，证件号再念一遍，谢谢") == "证件号再念一遍"  # the guard hears a copied clause
+    files = sorted((ROOT / "rewrite" / "data" / "written" / "v2").glob("z*.jsonl"))
+    assert len(files) == 6
+    pairs, problems = read_pairs(files, training=True)
+    assert not problems and len(pairs) >= 2000
+    leaks = [(p["id"], guard.match(p["draft"]) or guard.match(p["reference"])) for p in pairs
+             if guard.match(p["draft"]) or guard.match(p["reference"])]
+    assert not leaks, leaks[:10]

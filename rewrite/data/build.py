@@ -177,6 +177,50 @@ class LeakGuard:
         return best
 
 
+class ClauseLeakGuard:
+    """Finds a clause of a written text that is an offending clause of the critic's clause set, or a
+    close variant of one: the set's clause inside it (at least 4 characters, 你 read as 您,
+    punctuation and spaces ignored), or character-bigram Jaccard ≥ ``threshold``. Corpus v2's round
+    five was written from prompts that quoted clause-set wording, so its pairs pass this guard
+    (``tests/test_corpus.py``); the whole-reply :class:`LeakGuard` would not see one copied clause."""
+
+    def __init__(self, path: Path = CRITIC_SET, threshold: float = 0.6) -> None:
+        from rewrite.data.audit import fold
+
+        self._fold = fold
+        self.threshold = threshold
+        rows = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()] \
+            if Path(path).is_file() else []
+        bad = {self._key(r["clause"]) for r in rows if r.get("label") != "ok"}
+        self.clauses = sorted(c for c in bad if len(c) >= 4)
+        self.grams = [(g, c) for c in sorted(bad) for g in [self._grams(c)] if len(g) >= 4]
+
+    def _key(self, text: str) -> str:
+        return re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", self._fold(text))
+
+    @staticmethod
+    def _grams(key: str) -> set[str]:
+        return {key[i: i + 2] for i in range(len(key) - 1)}
+
+    def match(self, text: str) -> str | None:
+        """The clause-set clause that a clause of ``text`` holds or nearly repeats, else ``None``."""
+        from rewrite.norms.critic import clause_spans
+
+        for s, e in clause_spans(text):
+            key = self._key(text[s:e])
+            if len(key) >= 4:
+                for c in self.clauses:
+                    if c in key or (key in c and len(key) >= 0.6 * len(c)):
+                        return c
+            g = self._grams(key)
+            if len(g) >= 4:
+                for cg, c in self.grams:
+                    inter = len(g & cg)
+                    if inter and inter / len(g | cg) >= self.threshold:
+                        return c
+        return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading
 
