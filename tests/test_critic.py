@@ -33,6 +33,14 @@ def test_labels_come_from_must_fix_spans_and_references():
     assert [e[2] for e in two[:2]] == ["impatience", "impatience"]
     same = clause_examples({"draft": "亲，在的呢~", "reference": "亲，在的呢~", "must_fix": [], "categories": []})
     assert same == [("亲", "亲，在的呢~", "ok"), ("在的呢", "亲，在的呢~", "ok")]
+    # --drop_unkept: an unmarked draft clause the reference does not keep (协议写了) is left out
+    kept = clause_examples(pair, drop_unkept=True)
+    assert [e[0] for e in kept if e[1] == pair["draft"]] == ["三年内不能销户", "你签了字的"]
+    assert clause_examples(dict(pair, must_fix=[], categories=[]), drop_unkept=True) == clause_examples(dict(pair, must_fix=[], categories=[]))
+    from rewrite.norms.critic_train import framed_examples
+
+    framed = framed_examples(pair, 0, drop_unkept=True)
+    assert ("协议写了", framed[0][1], "ok") not in framed and ("非常抱歉", framed[0][1], "ok") in framed
 
 
 def test_threshold_tuning_prefers_recall_at_the_precision_floor():
