@@ -257,6 +257,10 @@ def test_fact_swaps_keep_the_frame_and_vary_the_facts():
     pairs = _written()
     rng = random.Random(5)
     swapped = same_frame = 0
+    # Pairs with something to vary: a number on both sides or a keep span. (The share of all pairs
+    # depends on the corpus mix: round five, written for the critic's tone, has few facts.)
+    variable = sum(bool(set(re.findall(r"\d+", p["draft"])) & set(re.findall(r"\d+", p["reference"])) or p.get("keep"))
+                   for p in pairs)
     for p in pairs:
         new = swap_facts(p, rng)
         if new is None:
@@ -274,7 +278,7 @@ def test_fact_swaps_keep_the_frame_and_vary_the_facts():
         def frame(t):
             return re.sub(r"<[A-Z]+\d+>", "<X>", re.sub(r"\d+", "", t))
         same_frame += frame(before) == frame(after)
-    assert swapped >= len(pairs) * 0.3
+    assert swapped >= variable * 0.5 and variable >= len(pairs) * 0.4
     assert same_frame >= swapped * 0.9
 
 
