@@ -63,6 +63,17 @@ def fold(text: str) -> str:
     return _PUNCT.sub("", text.replace("你", "您"))
 
 
+def content_key(text: str) -> str:
+    """:func:`fold` keeping only Han characters, digits and Latin letters: the form in which two
+    wordings are compared character by character."""
+    return re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", fold(text))
+
+
+def char_bigrams(key: str) -> list[str]:
+    """The character bigrams of ``key`` in order (repeats kept)."""
+    return [key[i: i + 2] for i in range(len(key) - 1)]
+
+
 #: Words that make a clause look polite without changing what it says: a clause that keeps its
 #: wording behind them is still the clause (请不要一直打电话占线 is 别一直打电话占线).
 _VENEER = ((re.compile(r"请不要|请勿|不要"), "别"), (re.compile(r"您们"), "您"),

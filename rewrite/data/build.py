@@ -185,9 +185,9 @@ class ClauseLeakGuard:
     (``tests/test_corpus.py``); the whole-reply :class:`LeakGuard` would not see one copied clause."""
 
     def __init__(self, path: Path = CRITIC_SET, threshold: float = 0.6) -> None:
-        from rewrite.data.audit import fold
+        from rewrite.data.audit import char_bigrams, content_key
 
-        self._fold = fold
+        self._key, self._bigrams = content_key, char_bigrams
         self.threshold = threshold
         rows = [json.loads(x) for x in Path(path).read_text(encoding="utf-8").splitlines() if x.strip()] \
             if Path(path).is_file() else []
@@ -195,12 +195,8 @@ class ClauseLeakGuard:
         self.clauses = sorted(c for c in bad if len(c) >= 4)
         self.grams = [(g, c) for c in sorted(bad) for g in [self._grams(c)] if len(g) >= 4]
 
-    def _key(self, text: str) -> str:
-        return re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", self._fold(text))
-
-    @staticmethod
-    def _grams(key: str) -> set[str]:
-        return {key[i: i + 2] for i in range(len(key) - 1)}
+    def _grams(self, key: str) -> set[str]:
+        return set(self._bigrams(key))
 
     def match(self, text: str) -> str | None:
         """The clause-set clause that a clause of ``text`` holds or nearly repeats, else ``None``."""

@@ -87,8 +87,10 @@ def _spans_of(draft: str, spans: Sequence[str]) -> list[tuple[int, int, int]]:
 def kept_share(clause: str, reference: str) -> float:
     """Share of ``clause``'s character bigrams (Han, digits, Latin; 你 read as 您) found in
     ``reference``: how much of a draft clause the trainer's reference keeps."""
-    h = re.sub(r"[^\u4e00-\u9fff0-9A-Za-z]", "", clause.replace("你", "您"))
-    grams = [h[i: i + 2] for i in range(len(h) - 1)] or ([h] if h else [])
+    from rewrite.data.audit import char_bigrams, content_key
+
+    h = content_key(clause)
+    grams = char_bigrams(h) or ([h] if h else [])
     ref = reference.replace("你", "您")
     return sum(g in ref for g in grams) / len(grams) if grams else 1.0
 
