@@ -191,11 +191,10 @@ def test_data_card_hash_matches_the_sources_and_code():
 
 
 @pytest.mark.slow
-def test_committed_data_card_equals_a_fresh_build(tmp_path):
-    from rewrite.data.build import DEFAULT_CARD, BuildConfig, run_build
+def test_committed_data_card_equals_a_fresh_build(default_build):
+    from rewrite.data.build import DEFAULT_CARD
 
-    run_build(BuildConfig(out=tmp_path / "build", card=tmp_path / "CARD.md", save_dataset=False, progress=False))
-    fresh = (tmp_path / "CARD.md").read_text(encoding="utf-8")
+    fresh = default_build.card.read_text(encoding="utf-8")
     assert DEFAULT_CARD.read_text(encoding="utf-8") == fresh, "rewrite/data/CARD.md differs from a fresh `rewrite data build`"
 
 
