@@ -181,6 +181,8 @@ def _signature_last(text: str, source: str) -> str:
     left, right = text[:at].rstrip("，, "), text[at + len(sig):].lstrip("，,。 ")
     glue = "，" if left and right and not left.endswith(("。", "！", "？", "~", "～")) else ""
     body = left + glue + right
+    if body and not body.endswith(("。", "！", "？", "!", "?", "~", "～", "…")):
+        body += "。"  # the signature stood last already (…来的，小U。): the sentence still ends (…来的。小U)
     return body + sig if body else text
 
 

@@ -469,6 +469,8 @@ def test_a_weibo_signature_stays_last_and_a_correction_gets_an_offer_not_an_apol
         "麻烦您再核对一下账单。感谢您的理解。小U"
     assert _signature_last("扣费是按套餐来的，小U，我再帮您核实一下。", "扣费是按套餐来的。小U") == \
         "扣费是按套餐来的，我再帮您核实一下。小U"
+    assert _signature_last("非常抱歉，扣费都是按套餐来的，小U。", "扣费都是按套餐来的，你再看看账单。小U") == \
+        "非常抱歉，扣费都是按套餐来的。小U"  # never …来的小U
     assert _signature_last("小U您好，已经好了。", "小U您好 好了。小U") == "小U您好，已经好了。"
     assert _signature_last("您好，已经好了。", "你好 好了") == "您好，已经好了。"
 
