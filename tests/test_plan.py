@@ -270,6 +270,11 @@ def test_a_space_beside_a_latin_word_is_not_a_clause_break():
         ["亲 <EN1> <ENT1> <EN2> 是你用的问题", "我们质检都是 <EN3> 的"]
     assert clauses("订单状态你自己上 <URL1> 查 别老问我") == ["订单状态你自己上 <URL1> 查", "别老问我"]
     assert clauses("App 闪退你卸载重装一下 还不行就没办法了") == ["App 闪退你卸载重装一下", "还不行就没办法了"]
+    # a masked model number (TL-WDR5620) and a dotted address (192.168.1.1) are Latin too; a masked
+    # amount or duration is not ("…，192.168.1.1" and "型号是，TP-LINK…，的话" were written once)
+    assert clauses("路由器型号是 TP-LINK TL-<ID1> 的话, 默认<ENT1>地址是 <NUM1>.1.1, 您试一下") == \
+        ["路由器型号是 TP-LINK TL-<ID1> 的话", "默认<ENT1>地址是 <NUM1>.1.1", "您试一下"]
+    assert clauses("理赔审核要<NUM1> 天天催也快不了") == ["理赔审核要<NUM1>", "天天催也快不了"]
 
 
 

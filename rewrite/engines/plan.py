@@ -133,8 +133,8 @@ def _view(masked: str) -> str:
     return PLACEHOLDER_RE.sub("0", masked)
 
 
-_LATIN_END = re.compile(r"(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL)\d+>)$")
-_LATIN_START = re.compile(r"^(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL)\d+>)")
+_LATIN_END = re.compile(r"(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL|ID)\d+>)$")
+_LATIN_START = re.compile(r"^(?:[A-Za-z0-9]|<(?:EN|URL|EMAIL|ID)\d+>|<NUM\d+>\.[0-9])")
 _LATIN_ONLY = re.compile(r"(?:[A-Za-z0-9\s.-]|<(?:EN|NUM)\d+>)+")
 
 
@@ -142,7 +142,9 @@ def _spans(chunk: str) -> list[tuple[int, int]]:
     """The clauses of a masked chunk (:func:`clause_spans`), except that a space beside a Latin
     word stays a space, and so does one after a clause of Latin words and numbers alone (a masked
     5G; not a masked content word, 定制款): "PS5 手柄
-    Drift 是您用的问题" is one clause, never "PS5，手柄，Drift，…", and "5G 信号不好" never "5G，信号不好"."""
+    Drift 是您用的问题" is one clause, never "PS5，手柄，Drift，…", and "5G 信号不好" never "5G，信号不好".
+    A masked model number counts as Latin ("型号是 TL-<ID1> 的话"), and so does a dotted address
+    ("地址是 <NUM1>.1.1"); a masked amount or duration does not ("要<NUM1> 天天催也快不了" stays two)."""
     out: list[tuple[int, int]] = []
     for s, e in clause_spans(chunk):
         if out and chunk[out[-1][1]:s].strip(" ") == "" and \
