@@ -387,6 +387,10 @@ def test_phone_close_never_glues_onto_a_masked_ending():
     ("卡被冻结是你自己密码输错了 跟我说也没用", "是密码输入有误", "没用"),
     ("订单状态你自己上 www.sf-express.com 查", "您可以登录 www.sf-express.com 查", "自己"),
     # Scope is stated, not shirked (分机不在我们的查修范围); a delay is expected, not "normal".
+    ("您这是既往症，现在理赔不了", "现在无法理赔", "理无法"),  # never 理无法赔付 (fresh23)
+    ("这个现在补发不了", "暂时无法补发", "补暂时"),  # a two-character verb stays whole
+    ("这个现在兑换不了", "暂时无法兑换", "兑暂时"),  # never 兑暂时无法更换
+    ("这个现在派送不了", "暂时无法派送", "派暂时"),
     ("户内电线不归物业管", "户内电线不在物业的服务范围内", "不归"),
     ("国际件我们这不管", "我们这边暂时无法处理", "这不管"),
     ("我们只管送", "我们这边主要负责送", "只管"),
