@@ -1270,3 +1270,9 @@ def test_a_frame_goes_after_a_named_greeting():
     assert _add_prefix("王女士您好，经检查", "非常抱歉，") == "王女士您好，非常抱歉，经检查"
     assert _add_prefix("经检查", "非常抱歉，") == "非常抱歉，经检查"
     assert _GREETING.match("[姓名<EN1>]您好，经师傅检查").group(0) == "[姓名<EN1>]您好，"
+    # 亲亲 is an address, never a content word to mask, and the frame goes after all of it
+    # (held-out 0101 read 非常抱歉，亲亲，… and then 亲，非常抱歉，亲，…)
+    from rewrite.protect import protect_for_model
+
+    assert protect_for_model("亲亲 这款蓝牙耳机支持降噪").masked.startswith("亲亲 ")
+    assert _add_prefix("亲亲，这款耳机支持降噪", "非常抱歉，") == "亲亲，非常抱歉，这款耳机支持降噪"

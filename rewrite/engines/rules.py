@@ -210,7 +210,7 @@ def _before_suffix(text: str) -> str:
 
 #: A greeting that opens a reply, a named one included ([姓名x]您好, 王女士您好).
 _OPENING_GREETING = re.compile(r"^(?:" + NAMED_GREETING + r"|(?:[\u4e00-\u9fff]{1,3}(?:先生|女士|老师|师傅))?(?:您好|你好)"
-                               r"|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲|好的)[，,！!]?")
+                               r"|早上好|上午好|中午好|下午好|晚上好|亲爱的|亲亲?|好的)[，,！!]?")
 
 
 def _add_prefix(text: str, prefix: str) -> str:
