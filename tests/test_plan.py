@@ -149,6 +149,10 @@ def test_a_generated_greeting_or_sign_off_never_stands_in_for_a_clause():
     text, plans = pb.plan_chunk("年费<AMT1>是因为您没刷满<NUM1> 现在来问", channel="phone")
     assert gen.calls and "我在的" not in text and "再见" not in text, text
     assert not any("生成模型改写" in p.why for p in plans)
+    # nor a request to repeat (物业说了也不听 → 对不起，我刚才没有听清楚，麻烦您再说一遍好吗？)
+    gen = _FixedGenerator(["对不起，我刚才没有听清楚，麻烦您再说一遍好吗？"])
+    text, plans = PlanBackend(generator=gen).plan_chunk("楼道里的<ENT1>是邻居放的 物业说了也不听", channel="phone")
+    assert "听清楚" not in text and "再说一遍" not in text, text
 
 
 def test_generator_candidate_that_loses_a_placeholder_is_refused():

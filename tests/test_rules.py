@@ -1286,6 +1286,7 @@ def test_the_rules_never_cut_or_double_a_word():
         ("你自己赶紧去", "请您尽快去", "自己请您"),
         ("保单是您自己签字确认的", "已签字确认的", "确认确认"),
         ("这个的的确确是这样", "这个的的确确是这样", "这个的确确"),
+        ("您说的那个补贴政策去年就停了 您还不知道吗", "补贴政策去年就停了", "您还"),  # never …，您还。
     ]:
         out = rb.generate([draft], n=1, channel="phone")[0][0]
         assert want in out and gone not in out, out

@@ -88,7 +88,8 @@ _PARTICLE = re.compile(r"(?<![\u4e00-\u9fff])[嗯恩]+(?=[\s，,。！？]|$)|[�
 _NI = re.compile(r"(?<!迷)你(?!们)")
 _STOCK_OFFER = "请问还有什么可以帮您"
 #: What opens or closes a conversation, never a clause's rewrite (:meth:`PlanBackend._generate`).
-_CONVERSATION_FORMULA = re.compile(r"您好|你好|我在的|请问(?:还)?有(?:什么|其他)|需要帮助|再见|来电|客服同事|为您服务|很高兴")
+_CONVERSATION_FORMULA = re.compile(r"您好|你好|我在的|请问(?:还)?有(?:什么|其他)|需要帮助|再见|来电|客服同事|为您服务|很高兴|"
+                                   r"没(?:有)?听清|再说一遍")
 # No offer of help is added after a deflection: all 54 blind judgments of replies carrying
 # 我可以帮您联系相关部门 (or the rules' old 我为您联系相关部门处理) were 不可用, 30 of them for an
 # invented promise and 30 for a sentence it broke.

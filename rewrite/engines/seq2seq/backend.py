@@ -53,6 +53,28 @@ def content_chars(text: str) -> set[str]:
     return {c for c in _PLACEHOLDER_TOKEN.sub("", text) if "\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS}
 
 
+#: A stretch this long (characters, placeholders counted as one) said twice is a loop of the model.
+REPEAT_SPAN = 6
+
+
+def _repeated_spans(text: str, span: int = REPEAT_SPAN) -> set[str]:
+    """Stretches of ``span`` characters that ``text`` says twice without overlap."""
+    first: dict[str, int] = {}
+    out: set[str] = set()
+    for i in range(len(text) - span + 1):
+        w = text[i : i + span]
+        if w in first and i - first[w] >= span:
+            out.add(w)
+        first.setdefault(w, i)
+    return out
+
+
+def repeats(source: str, candidate: str) -> bool:
+    """Whether ``candidate`` says a stretch twice that ``source`` says once at most (a model loop:
+    非常抱歉让您久等了，…请问有什么可以帮您？非常抱歉让您久等了，…请问有什么可以帮您？)."""
+    return bool(_repeated_spans(candidate) - _repeated_spans(source))
+
+
 def content_coverage(source: str, candidate: str) -> float:
     """Share of the source's content characters that the candidate still contains (1.0 when the
     source has none). Paraphrase keeps most of them (不能重复开 → 无法重复开具); a candidate that
@@ -286,6 +308,8 @@ class Seq2SeqBackend:
                 cov = content_coverage(src_text, c)
                 if cov < self.min_coverage:
                     continue  # lost what the draft said (or snapped to another reply)
+                if repeats(src_text, c):
+                    continue  # the model looped: it said the same stretch twice
                 text = tok.restore_oov(c, sl)
                 if text and all(text != t for _, t in scored):
                     scored.append((cov, text))
