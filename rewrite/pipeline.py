@@ -19,7 +19,7 @@ from typing import Sequence
 
 from rewrite.errors import InvalidDraftError
 from rewrite.protect import PLACEHOLDER_RE, Protected, placeholder_problems, protect_for_model, restore
-from rewrite.text import (MAX_DRAFT_CHARS, MENTION, chunk_text, diff_edits, diff_pieces, is_word_segmented,
+from rewrite.text import (MAX_DRAFT_CHARS, MENTION, chunk_text, diff_edits, diff_pieces, is_word_segmented, repeats,
                           unsegment, validate_draft)
 from rewrite.engines import Backend
 from rewrite.types import Finding, RewriteResult
@@ -639,6 +639,8 @@ class Rewriter:
                     bad.append(_Choice(text, fs, False, False, f"{len(fs)} 处不规范"))
                 elif _dangles(text, positions[i][1]):
                     bad.append(_Choice(text, fs, False, False, "回复停在逗号上，没有说完"))
+                elif repeats(p.masked, c):
+                    bad.append(_Choice(text, fs, False, False, "重复了同一段话"))
                 else:
                     good.append(_Choice(text, fs, True, False))
             ranked.append(good)

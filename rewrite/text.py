@@ -322,3 +322,25 @@ def char_edit_distance(a: str, b: str) -> int:
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
     return prev[-1]
+
+
+#: A stretch this long (characters) said twice is a loop of an engine (:func:`repeats`).
+REPEAT_SPAN = 6
+
+
+def _repeated_spans(text: str, span: int = REPEAT_SPAN) -> set[str]:
+    """Stretches of ``span`` characters that ``text`` says twice without overlap."""
+    first: dict[str, int] = {}
+    out: set[str] = set()
+    for i in range(len(text) - span + 1):
+        w = text[i : i + span]
+        if w in first and i - first[w] >= span:
+            out.add(w)
+        first.setdefault(w, i)
+    return out
+
+
+def repeats(source: str, candidate: str) -> bool:
+    """Whether ``candidate`` says a stretch twice that ``source`` says once at most (a model loop:
+    非常抱歉让您久等了，…请问有什么可以帮您？非常抱歉让您久等了，…请问有什么可以帮您？)."""
+    return bool(_repeated_spans(candidate) - _repeated_spans(source))

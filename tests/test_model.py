@@ -197,12 +197,27 @@ def test_content_coverage(source, candidate, at_least, below):
 def test_a_candidate_that_says_a_stretch_twice_is_a_loop():
     """The model once answered 亲，回复晚了，刚才太忙了，你就不能等一会 with its whole reply twice; the gate
     drops such a candidate, but a draft's own repetition may stay."""
-    from rewrite.engines.seq2seq.backend import repeats
+    from rewrite.text import repeats
 
     loop = "非常抱歉让您久等了，刚才回复晚了，请问有什么可以帮您？非常抱歉让您久等了，刚才回复晚了，请问有什么可以帮您？"
     assert repeats("亲，回复晚了，刚才太忙了，你就不能等一会", loop)
     assert not repeats("您好", "您好，请问还有什么可以帮您？")
     assert not repeats("三分钟准到 三分钟准到啊", "三分钟准到，三分钟准到。")  # the draft said it twice
+
+
+def test_the_pipeline_never_sends_a_reply_that_loops():
+    """Any engine (an LLM too) may loop: the pipeline takes such a candidate as failed and falls back."""
+    from rewrite.engines.rules import RulesBackend
+    from rewrite.pipeline import Rewriter
+
+    class Looping:
+        name = "looping"
+
+        def generate(self, chunks, *, n=1, channel="phone"):
+            return [["非常抱歉让您久等了，刚才回复晚了。非常抱歉让您久等了，刚才回复晚了。"] for _ in chunks]
+
+    res = Rewriter(Looping(), RulesBackend()).rewrite("亲，回复晚了，刚才太忙了", channel="chat")
+    assert res.target.count("回复晚了") == 1 and res.fallback, res.target
 
 
 def test_train_help_lists_the_flags(capsys):

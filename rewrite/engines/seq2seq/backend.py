@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rewrite.errors import BackendUnavailableError, ModelNotFoundError
+from rewrite.text import repeats
 
 #: Environment variable naming another model directory (a trainer's own model).
 MODEL_DIR_ENV = "REWRITE_MODEL_DIR"
@@ -51,28 +52,6 @@ _PLACEHOLDER_TOKEN = re.compile(r"<[A-Z]+\d+>")
 def content_chars(text: str) -> set[str]:
     """The CJK characters of ``text`` that carry content (placeholders and function words out)."""
     return {c for c in _PLACEHOLDER_TOKEN.sub("", text) if "\u4e00" <= c <= "\u9fff" and c not in _FUNCTION_CHARS}
-
-
-#: A stretch this long (characters, placeholders counted as one) said twice is a loop of the model.
-REPEAT_SPAN = 6
-
-
-def _repeated_spans(text: str, span: int = REPEAT_SPAN) -> set[str]:
-    """Stretches of ``span`` characters that ``text`` says twice without overlap."""
-    first: dict[str, int] = {}
-    out: set[str] = set()
-    for i in range(len(text) - span + 1):
-        w = text[i : i + span]
-        if w in first and i - first[w] >= span:
-            out.add(w)
-        first.setdefault(w, i)
-    return out
-
-
-def repeats(source: str, candidate: str) -> bool:
-    """Whether ``candidate`` says a stretch twice that ``source`` says once at most (a model loop:
-    非常抱歉让您久等了，…请问有什么可以帮您？非常抱歉让您久等了，…请问有什么可以帮您？)."""
-    return bool(_repeated_spans(candidate) - _repeated_spans(source))
 
 
 def content_coverage(source: str, candidate: str) -> float:
