@@ -355,3 +355,31 @@ def test_attribution_counts_each_offending_draft_once():
     got = attribute("rules", items)
     assert got["offending_drafts"] == 2 and sum(got["written_by"].values()) == 2
     assert got["written_by"].get("unchanged") == 1  # the polite draft comes back as it was
+
+
+def test_the_garble_scan_finds_what_a_repair_left_and_not_what_the_draft_said(tmp_path, capsys):
+    """``python -m rewrite.evaluation.garble_scan``: each kind of garble fixed on 2026-12-02 is
+    found; a draft's own repetition and a clean reply are not; a broken line is named, not fatal."""
+    from rewrite.evaluation.garble_scan import main, scan
+
+    hits = scan([
+        ("反正我们这边是没毛病的", "我们这边是是符合规定的的。"),
+        ("早到了你去大堂等着", "早到了您去大堂请您耐心等待。"),
+        ("退款一到三天到 您咋还问", "非常抱歉，退款一到三天到，您。"),
+        ("亲，回复晚了", "非常抱歉让您久等了，刚才回复晚了。非常抱歉让您久等了，刚才回复晚了。"),
+        ("谢谢谢谢 收到了", "谢谢谢谢，收到了。"),
+        ("您好 我查一下", "您好，我查一下记录记录。"),
+        ("好了 查到了 明天到", "您好，已经查到了，明天到。"),
+    ])
+    found = {name: [h[1] for h in hs] for name, hs in hits.items()}
+    assert found["char_twice"] == ["反正我们这边是没毛病的"] and found["word_twice"] == ["您好 我查一下"]
+    assert found["command_inside"] == ["早到了你去大堂等着"]
+    assert found["pronoun_stub"] == ["退款一到三天到 您咋还问"]
+    assert found["loop"] == ["亲，回复晚了"]
+
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"draft": "您咋还问", "output": "好的，您。"}\nnot json\n', encoding="utf-8")
+    assert main([str(f)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 条回复" in out and "pronoun_stub: 1" in out and "p.jsonl:2" in err
+    assert main([str(tmp_path / "missing.jsonl")]) == 2

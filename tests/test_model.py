@@ -203,6 +203,10 @@ def test_a_candidate_that_says_a_stretch_twice_is_a_loop():
     assert repeats("亲，回复晚了，刚才太忙了，你就不能等一会", loop)
     assert not repeats("您好", "您好，请问还有什么可以帮您？")
     assert not repeats("三分钟准到 三分钟准到啊", "三分钟准到，三分钟准到。")  # the draft said it twice
+    assert not repeats("你明天要取30万 预约时说你要取30万", "您明天要取30万，预约时说您要取30万。")  # 你 → 您
+    assert not repeats("你明天要取30万 今天打电话约 预约时说你要取30万 网点是人民路",
+                       "您明天要取30万，今天打电话约，预约时说您要取30万，网点是人民路。")  # commas for spaces
+    assert not repeats("把手机号后四位发过来 再把运单号报一下", "麻烦您提供一下手机号后四位，再麻烦您提供一下运单号。")
 
 
 def test_the_pipeline_never_sends_a_reply_that_loops():
