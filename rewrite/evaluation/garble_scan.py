@@ -10,8 +10,9 @@ mechanical garbles that repairs leave behind, which no metric and no judge count
 A hit counts only when the draft does not say the same thing (a draft's own 谢谢谢谢 stays). Input:
 JSON lines with ``draft`` and ``output`` (``rewrite eval`` predictions, probe ``outputs.jsonl``,
 ``rewrite batch`` results; a probe's file holds every version run on it). Prints the count per
-pattern and a few examples: places to look, not verdicts. It writes nothing. Use it after an engine change, beside reading outputs (it found the garbles fixed on
-2026-12-02 in 34,000 corpus drafts).
+pattern and a few examples: places to look, not verdicts. It writes nothing. Use it after an engine
+change, beside reading outputs (ad-hoc scans of this kind over 26,383 drafts through the rules and
+12,000 through the default engine found the garbles fixed on 2026-12-02).
 """
 from __future__ import annotations
 
